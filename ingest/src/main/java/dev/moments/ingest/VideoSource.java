@@ -112,6 +112,12 @@ public final class VideoSource implements AutoCloseable {
     this.frameRate = fr > 0 && fr < 1000 ? fr : 0;
   }
 
+  /** Whether {@code source} names a live source (a URL other than {@code file://}, or a webcam). */
+  public static boolean isLive(String source) {
+    return WEBCAM.matcher(source).matches()
+        || (URL.matcher(source).matches() && !source.regionMatches(true, 0, "file://", 0, 7));
+  }
+
   /**
    * Opens a source: a file path, a URL or {@code webcam:N}.
    *
