@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
     },
     subcommands = {
       BrokerCommand.class,
+      IngestCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class,
     })
