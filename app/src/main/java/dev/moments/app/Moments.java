@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
     },
     subcommands = {
       BrokerCommand.class,
+      FeaturizeCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class,
     })

@@ -92,11 +92,15 @@ final class TorchScriptEncoders {
         return new float[0][];
       }
       int n = images.size();
+      return Vectors.normalizedRows(forwardPixels(pre.batch(images), n), n, config.dim());
+    }
+
+    /** The model alone on already preprocessed NCHW pixels: raw {@code [n, dim]} row-major output. */
+    float[] forwardPixels(float[] pixels, int n) {
       int s = pre.size();
-      float[] pixels = pre.batch(images);
       try (NDManager m = model.getNDManager().newSubManager()) {
         NDArray x = m.create(FloatBuffer.wrap(pixels), new Shape(n, 3, s, s));
-        return Vectors.normalizedRows(forward(model, x, n, config.dim(), config.image().toString()), n, config.dim());
+        return forward(model, x, n, config.dim(), config.image().toString());
       }
     }
 

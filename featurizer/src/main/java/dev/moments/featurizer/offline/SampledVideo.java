@@ -128,8 +128,23 @@ public final class SampledVideo {
     if (colon > 0) {
       m = m.substring(0, colon);
     }
-    return m.replace(" (Has setFormat() been called?)", "")
+    m = m.replace(" (Has setFormat() been called?)", "")
         .replace(" (For more details, make sure FFmpegLogCallback.set() has been called.)", "");
+    java.util.regex.Matcher code = java.util.regex.Pattern.compile("error (-\\d+)").matcher(m);
+    if (code.find()) {
+      try (org.bytedeco.javacpp.BytePointer buf = new org.bytedeco.javacpp.BytePointer(256)) {
+        if (avutil.av_strerror(Integer.parseInt(code.group(1)), buf, 256) == 0) {
+          byte[] b = new byte[256];
+          buf.get(b);
+          int end = 0;
+          while (end < b.length && b[end] != 0) {
+            end++;
+          }
+          return new String(b, 0, end, java.nio.charset.StandardCharsets.UTF_8);
+        }
+      }
+    }
+    return m;
   }
 
   /**

@@ -147,7 +147,7 @@ public final class FeaturizerService implements AutoCloseable {
   @Override
   public synchronized void close() {
     running = false;
-    if (thread == null) {
+    if (thread == null || !thread.isAlive()) {
       return;
     }
     consumer.wakeup();

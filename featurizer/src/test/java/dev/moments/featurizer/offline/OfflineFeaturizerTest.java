@@ -67,7 +67,7 @@ class OfflineFeaturizerTest {
     assertThat(r.done()).containsExactly("clip-a", "clip-b");
     assertThat(r.failed()).containsExactly("broken", "empty");
     String text = log.toString(StandardCharsets.UTF_8);
-    assertThat(text).contains("[1/4] broken: FAILED, skipped: " + videos.resolve("broken.mp4") + ": not a readable video");
+    assertThat(text).contains("[1/4] broken: FAILED, skipped: " + videos.resolve("broken.mp4") + ": not a readable video (Invalid data found when processing input)");
     assertThat(text).contains("empty: FAILED, skipped: " + videos.resolve("empty.mov") + ": empty file (0 bytes)");
     assertThat(text).contains("[2/4] clip-a [##############################] 100% 18 frames");
 
