@@ -171,6 +171,43 @@ class FeaturizerServiceTest {
     }
   }
 
+  @Test
+  void a_restarted_featurizer_goes_on_where_it_committed_without_duplicates() throws Exception {
+    String bootstrap = KafkaFixture.bootstrapServers();
+    Topics topics = new Topics(KafkaFixture.uniquePrefix("featurizer-restart"));
+    FeaturizerConfig config = FeaturizerConfig.defaults(bootstrap, topics)
+        .withGroup("g-" + topics.prefix())
+        .withBatching(4, Duration.ofMillis(20))
+        .withTopicLayout(1, (short) 1);
+    TopicAdmin.ensureTopics(bootstrap, topics, 1, (short) 1);
+    Properties pp = new Properties();
+    pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    pp.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+    List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+    try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(pp, new StringSerializer(), new ByteArraySerializer());
+        KafkaConsumer<String, byte[]> c = consumer(bootstrap, new StringDeserializer())) {
+      c.subscribe(List.of(topics.features().name()));
+      for (int round = 0; round < 2; round++) {
+        for (int f = 0; f < 10; f++) {
+          p.send(new ProducerRecord<>(topics.frames().name(), null, T0 + round * 10_000L + f, "cam", jpeg(round, f)));
+        }
+        p.flush();
+        try (FeaturizerService service = new FeaturizerService(config, encoder)) {
+          service.start();
+          long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+          while (out.size() < 10 * (round + 1) && System.nanoTime() < until) {
+            c.poll(Duration.ofMillis(200)).forEach(out::add);
+          }
+          // The second instance of the group only sees the 10 new frames.
+          assertThat(service.stats().frames()).isEqualTo(10);
+        }
+      }
+      c.poll(Duration.ofMillis(500)).forEach(out::add);
+    }
+    assertThat(out).extracting(ConsumerRecord::timestamp).containsExactlyElementsOf(
+        java.util.stream.LongStream.range(0, 20).map(i -> T0 + (i / 10) * 10_000L + i % 10).boxed().toList());
+  }
+
   private static <K> KafkaConsumer<K, byte[]> consumer(String bootstrap, org.apache.kafka.common.serialization.Deserializer<K> keys) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
