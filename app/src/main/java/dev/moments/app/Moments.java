@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       BrokerCommand.class,
       IngestCommand.class,
+      FeaturizeCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class,
     })
