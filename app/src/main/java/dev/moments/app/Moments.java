@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       BrokerCommand.class,
       BenchCommand.class,
+      SynthCommand.class,
       CommandLine.HelpCommand.class,
     })
 public final class Moments implements Runnable {
