@@ -353,7 +353,10 @@ public final class SynthFeatures {
     while (true) {
       double len = 4 + r.nextDouble() * 26;
       if (t + len > duration - 0.5) {
-        break;
+        if (!out.isEmpty() || duration - 0.5 - t < 2) {
+          break;
+        }
+        len = duration - 0.5 - t; // a short video still gets one event
       }
       out.add(new Event(round3(t), round3(t + len), VERBS[r.nextInt(VERBS.length)],
           OBJECTS[r.nextInt(OBJECTS.length)], PLACES[r.nextInt(PLACES.length)]));
