@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       BrokerCommand.class,
       BenchCommand.class,
       SynthCommand.class,
+      EvalCommand.class,
       CommandLine.HelpCommand.class,
     })
 public final class Moments implements Runnable {
