@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
       IngestCommand.class,
       FeaturizeCommand.class,
       BenchCommand.class,
+      SynthCommand.class,
+      EvalCommand.class,
       CommandLine.HelpCommand.class,
     })
 public final class Moments implements Runnable {
