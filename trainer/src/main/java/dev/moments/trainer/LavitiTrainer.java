@@ -193,6 +193,8 @@ public final class LavitiTrainer {
       this.listener = listener;
       this.schedule = new LrSchedule(state.lr(), state.warmup(), state.totalSteps());
       for (Pair<String, Parameter> p : block.getParameters()) {
+        // loaded parameters come without autograd; every parameter is trained
+        p.getValue().getArray().setRequiresGradient(true);
         params.add(p.getValue());
       }
       this.adam = new Adam(params, model.manager());
