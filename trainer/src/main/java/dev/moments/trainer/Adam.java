@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +40,8 @@ final class Adam {
   /**
    * One update with the current gradients; {@code step} is 1-based (bias correction).
    *
-   * @return the global gradient norm before clipping
+   * @return the global gradient norm before clipping; when it is not finite the update is
+   *     skipped (gradients zeroed, parameters and moments untouched)
    */
   double step(long step, double lr, double clipNorm) {
     try (NDScope scope = new NDScope()) {
@@ -51,6 +54,13 @@ final class Adam {
         sq += g.square().sum().getFloat();
       }
       double norm = Math.sqrt(sq);
+      if (!Double.isFinite(norm)) {
+        // a non-finite gradient would poison the parameters and the moments: skip this update
+        for (NDArray g : grads) {
+          JniUtils.zeroGrad((PtNDArray) g);
+        }
+        return norm;
+      }
       float clip = clipNorm > 0 && norm > clipNorm ? (float) (clipNorm / norm) : 1f;
       float c1 = (float) (1 - Math.pow(BETA1, step));
       float c2 = (float) (1 - Math.pow(BETA2, step));
@@ -61,7 +71,7 @@ final class Adam {
         NDArray update = m.get(i).div(c1).divi(v.get(i).div(c2).sqrt().addi(EPS)).muli((float) lr);
         params.get(i).getArray().subi(update);
         // zero the gradient for the next backward pass
-        grads.get(i).subi(grads.get(i));
+        JniUtils.zeroGrad((PtNDArray) grads.get(i));
       }
       return norm;
     }

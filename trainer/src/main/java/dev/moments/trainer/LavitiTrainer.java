@@ -113,8 +113,11 @@ public final class LavitiTrainer {
   /** Position of the loop, saved in {@code trainer-state/state.json}. */
   record State(long step, int epoch, int batchInEpoch, long seed, long totalSteps, long warmup, double lr, int batch) {}
 
-  /** The outcome of a run: every logged step of this and earlier (resumed) runs. */
-  public record Result(long steps, List<TrainingCurve.Point> curve, Path checkpoint) {
+  /**
+   * The outcome of a run: every logged step of this and earlier (resumed) runs, and the wall time
+   * of each step taken in this run (data loading, forward, matching, loss, backward, Adam).
+   */
+  public record Result(long steps, List<TrainingCurve.Point> curve, Path checkpoint, List<Double> stepMillis) {
     /** Mean loss of the first / last {@code n} logged steps. */
     public double meanLoss(boolean first, int n) {
       List<TrainingCurve.Point> pts = first ? curve.subList(0, Math.min(n, curve.size()))
@@ -181,6 +184,8 @@ public final class LavitiTrainer {
     private final ProgressBar bar;
     private State state;
     private Map<String, Double> metrics = new LinkedHashMap<>();
+    private final List<Double> stepMillis = new ArrayList<>();
+    private int skipped;
 
     Run(TrainingSet data, LavitiModel model, Options o, State state, int stepsPerEpoch, EpochListener listener,
         PrintStream err) {
@@ -223,7 +228,9 @@ public final class LavitiTrainer {
             batch.add(data.chunks().get(order.get(i)));
           }
           double lr = schedule.at(state.step());
+          long s0 = System.nanoTime();
           double loss = step(batch, state.step(), lr);
+          stepMillis.add((System.nanoTime() - s0) / 1e6);
           long done = state.step() + 1;
           curve.add(new TrainingCurve.Point(done, loss, lr));
           state = new State(done, epoch, b + 1, state.seed(), state.totalSteps(), state.warmup(), state.lr(), state.batch());
@@ -247,7 +254,7 @@ public final class LavitiTrainer {
       if (bar != null) {
         bar.finish();
       }
-      return new Result(state.step(), curve.points(), o.out());
+      return new Result(state.step(), curve.points(), o.out(), List.copyOf(stepMillis));
     }
 
     private List<Integer> epochOrder(int epoch) {
@@ -322,7 +329,11 @@ public final class LavitiTrainer {
       if (!Double.isFinite(lossValue)) {
         throw new IllegalStateException("loss became " + lossValue + " at step " + (step + 1) + "; lower --lr");
       }
-      adam.step(step + 1, lr, o.clipNorm());
+      double norm = adam.step(step + 1, lr, o.clipNorm());
+      if (!Double.isFinite(norm)) {
+        skipped++;
+        System.err.println("step " + (step + 1) + ": non-finite gradient norm, update skipped (" + skipped + " so far)");
+      }
       return lossValue;
     }
 
