@@ -70,8 +70,8 @@ final class Adam {
         v.get(i).muli(BETA2).addi(g.square().muli(1 - BETA2));
         NDArray update = m.get(i).div(c1).divi(v.get(i).div(c2).sqrt().addi(EPS)).muli((float) lr);
         params.get(i).getArray().subi(update);
-        // zero the gradient for the next backward pass
-        JniUtils.zeroGrad((PtNDArray) grads.get(i));
+        // zero the gradient for the next backward pass (in place: keeps resume bit-exact)
+        grads.get(i).subi(grads.get(i));
       }
       return norm;
     }
