@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 /** {@code moments synth}: synthetic datasets in the real formats, for tests and smoke runs. */
 @Command(name = "synth", mixinStandardHelpOptions = true,
     description = "Generate synthetic datasets in the real Ego4D / CharadesEgo formats.",
-    subcommands = {SynthCommand.Features.class})
+    subcommands = {SynthCommand.Features.class, SynthVideoCommand.class})
 final class SynthCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
