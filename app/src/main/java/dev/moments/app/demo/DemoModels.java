@@ -1,0 +1,228 @@
+package dev.moments.app.demo;
+
+import dev.moments.eval.NlqEvaluator;
+import dev.moments.eval.NlqMetrics;
+import dev.moments.eval.QueryText;
+import dev.moments.featurizer.encoder.TextEncoder;
+import dev.moments.featurizer.offline.OfflineFeaturizer;
+import dev.moments.featurizer.pocket.PocketEncoders;
+import dev.moments.model.LavitiConfig;
+import dev.moments.model.LavitiModel;
+import dev.moments.trainer.LavitiTrainer;
+import dev.moments.trainer.TimedText;
+import dev.moments.trainer.TrainingSet;
+import dev.moments.trainer.ego4d.NlqAnnotations;
+import dev.moments.trainer.encoders.EncoderTrainer;
+import dev.moments.trainer.encoders.NarrationTexts;
+import dev.moments.world.Scene;
+import dev.moments.world.SynthWorld;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The offline half of the demo, cached on disk: the synthetic world (rendered scenes with
+ * {@code narration.json} and {@code nlq_val.json}), the pocket encoder pair trained on it, the
+ * scenes' frame features made with the pocket image encoder, and a small LAVITI model trained on
+ * those features and the narrations embedded with the pocket text encoder.
+ *
+ * <p>Everything lives under {@code dataDir/<key>/} where the key names the parameters that change
+ * the result ({@link Spec#key()}: recipe version, seed, videos, minutes), so changing a parameter
+ * builds a new set beside the old one and an unchanged one is reused. Each step is skipped when
+ * its finished output is there: {@code world/scenes.json} (written last by the renderer),
+ * {@code encoders/encoder.json}, every video in {@code features/manifest.json}, and
+ * {@code laviti/done.json} (written after the model is saved).
+ */
+public final class DemoModels {
+  /** Bumped whenever the recipe below changes what comes out, so stale caches are not reused. */
+  static final int RECIPE = 1;
+
+  /** Frame rate of the rendered videos and of the features (the indexer's default too). */
+  public static final int FPS = 6;
+
+  private DemoModels() {}
+
+  /**
+   * What to build.
+   *
+   * @param videos number of scene videos
+   * @param minutes length of each video
+   * @param seed world seed (the encoders and the model use seeds derived from it)
+   * @param encoderSteps optimizer steps of the pocket encoders
+   * @param lavitiEpochs LAVITI training epochs (one step per epoch at the default batch)
+   */
+  public record Spec(int videos, double minutes, long seed, int encoderSteps, int lavitiEpochs) {
+    public Spec {
+      if (videos < 1) {
+        throw new IllegalArgumentException("--videos must be >= 1, got " + videos);
+      }
+      if (!(minutes * 60 >= 20)) {
+        throw new IllegalArgumentException("--minutes must be at least 1/3 (20 s), got " + minutes);
+      }
+      if (encoderSteps < 1 || lavitiEpochs < 1) {
+        throw new IllegalArgumentException("training steps and epochs must be >= 1");
+      }
+    }
+
+    /** The demo's defaults for {@code videos} x {@code minutes}. */
+    public static Spec of(int videos, double minutes, long seed) {
+      return new Spec(videos, minutes, seed, 600, 300);
+    }
+
+    /** Cache folder name: recipe, seed, videos, minutes, training budgets. */
+    public String key() {
+      return String.format(Locale.ROOT, "r%d-s%d-v%d-m%s-e%d-l%d", RECIPE, seed, videos,
+          trim(minutes), encoderSteps, lavitiEpochs);
+    }
+
+    public SynthWorld.Spec world() {
+      return new SynthWorld.Spec(videos, seed, minutes, 320, 240, FPS);
+    }
+
+    private static String trim(double v) {
+      return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+    }
+  }
+
+  /** Where the built artifacts are. */
+  public record Built(Path root, Path world, Path encoders, Path features, Path model, List<Scene> scenes) {
+    public Path narrations() {
+      return world.resolve(SynthWorld.NARRATIONS);
+    }
+
+    public Path nlq() {
+      return world.resolve(SynthWorld.NLQ);
+    }
+  }
+
+  /** The LAVITI sizes of the demo: a small network whose time resolution fits minutes-long windows. */
+  public static LavitiConfig config(int featureDim, int textDim) {
+    return new LavitiConfig(featureDim, textDim, 64, 128, 2, 2, 4, 128, 32, 7);
+  }
+
+  /**
+   * Builds (or reuses) every offline artifact of {@code spec} under {@code dataDir}, reporting each
+   * step with its time on {@code log}.
+   */
+  public static Built build(Path dataDir, Spec spec, Consumer<String> log) throws IOException {
+    Path root = dataDir.resolve(spec.key());
+    Path world = root.resolve("world");
+    Path encoders = root.resolve("encoders");
+    Path features = root.resolve("features");
+    Path model = root.resolve("laviti");
+    Files.createDirectories(root);
+
+    long t = System.nanoTime();
+    List<Scene> scenes;
+    if (Files.isRegularFile(world.resolve(SynthWorld.SCENES))) {
+      scenes = SynthWorld.readScenes(world.resolve(SynthWorld.SCENES));
+      log.accept(String.format("scenes: %d videos x %s min cached in %s", scenes.size(), spec.minutes(), world));
+    } else {
+      scenes = SynthWorld.render(world, spec.world(), Math.max(1, Runtime.getRuntime().availableProcessors()));
+      log.accept(String.format("scenes: rendered %d videos x %s min in %s", scenes.size(), spec.minutes(), since(t)));
+    }
+
+    t = System.nanoTime();
+    if (Files.isRegularFile(encoders.resolve("encoder.json"))) {
+      log.accept("encoders: cached in " + encoders);
+    } else {
+      EncoderTrainer.Result r = EncoderTrainer.train(
+          EncoderTrainer.Options.of(world, world.resolve(SynthWorld.NARRATIONS), encoders, spec.encoderSteps(), 64,
+              spec.seed()),
+          s -> { });
+      log.accept(String.format("encoders: trained %d steps (loss %.2f -> %.2f) in %s", spec.encoderSteps(),
+          r.firstLoss(10), r.lastLoss(10), since(t)));
+    }
+
+    t = System.nanoTime();
+    try (PocketEncoders.Pair pair = PocketEncoders.load(encoders)) {
+      OfflineFeaturizer.Result fr = new OfflineFeaturizer(pair.image(), FPS, 64, silent()).run(world, features);
+      if (!fr.failed().isEmpty()) {
+        throw new IllegalStateException("cannot featurize demo videos " + fr.failed() + " in " + world);
+      }
+      log.accept(fr.done().isEmpty()
+          ? "features: cached in " + features
+          : String.format("features: %d frames of %d videos in %s", fr.frames(), fr.done().size(), since(t)));
+
+      t = System.nanoTime();
+      if (Files.isRegularFile(model.resolve("done.json"))) {
+        log.accept("model: cached in " + model);
+      } else {
+        LavitiTrainer.Result r = trainLaviti(world, features, model, pair.text(), spec);
+        Files.writeString(model.resolve("done.json"), String.format(Locale.ROOT,
+            "{\"steps\": %d, \"first_loss\": %.4f, \"last_loss\": %.4f}%n", r.steps(), r.meanLoss(true, 5),
+            r.meanLoss(false, 5)));
+        log.accept(String.format("model: trained LAVITI %d steps (loss %.2f -> %.2f) in %s", r.steps(),
+            r.meanLoss(true, 5), r.meanLoss(false, 5), since(t)));
+      }
+    }
+    return new Built(root, world, encoders, features, model, scenes);
+  }
+
+  private static LavitiTrainer.Result trainLaviti(Path world, Path features, Path out, TextEncoder text, Spec spec)
+      throws IOException {
+    Map<String, List<NarrationTexts.Narration>> narrations =
+        NarrationTexts.read(world.resolve(SynthWorld.NARRATIONS));
+    Map<String, List<TimedText>> timed = new LinkedHashMap<>();
+    List<String> distinct = new ArrayList<>();
+    for (var e : narrations.entrySet()) {
+      List<TimedText> list = new ArrayList<>();
+      for (NarrationTexts.Narration n : e.getValue()) {
+        list.add(new TimedText(n.timeSec(), n.text()));
+        if (!distinct.contains(n.text())) {
+          distinct.add(n.text());
+        }
+      }
+      timed.put(e.getKey(), list);
+    }
+    float[][] embedded = text.encode(distinct);
+    Map<String, float[]> table = new HashMap<>();
+    for (int i = 0; i < distinct.size(); i++) {
+      table.put(distinct.get(i), embedded[i]);
+    }
+    // one chunk per video: the demo's windows are whole videos
+    TrainingSet data = TrainingSet.open(features, timed, table::get, spec.minutes() * 60 + 1);
+    LavitiTrainer.Options o = LavitiTrainer.Options.defaults(out)
+        .withEpochs(spec.lavitiEpochs())
+        .withBatch(Math.min(8, data.chunks().size()))
+        .withLr(3e-4) // 1e-3 drove the gradients non-finite after ~80 steps (measured)
+        .withSeed(spec.seed());
+    return LavitiTrainer.train(data, config(data.featureDim(), data.textDim()), o, null, silent());
+  }
+
+  /**
+   * Zero-shot NLQ of the built model over the built world's {@code nlq_val.json}, one window per
+   * video (as the demo's indexer sees it once a video is complete).
+   */
+  public static NlqEvaluator.Run evaluate(Built b) throws IOException {
+    try (PocketEncoders.Pair pair = PocketEncoders.load(b.encoders());
+        LavitiModel model = LavitiModel.load(b.model())) {
+      double windowSec = b.scenes().stream().mapToDouble(Scene::durationSec).max().orElseThrow() + 1;
+      NlqEvaluator ev = new NlqEvaluator(model, QueryText.fromEncoder(pair.text()),
+          new NlqEvaluator.Options(windowSec, windowSec, 5, 0.95));
+      return ev.run(NlqAnnotations.read(b.nlq()), b.features());
+    }
+  }
+
+  /** Scores {@link #evaluate} against the world's annotations. */
+  public static NlqMetrics.Scores score(Built b, NlqEvaluator.Run run) throws IOException {
+    return NlqMetrics.score(NlqAnnotations.read(b.nlq()), run.predictions());
+  }
+
+  private static String since(long t0) {
+    return String.format(Locale.ROOT, "%.1f s", (System.nanoTime() - t0) / 1e9);
+  }
+
+  private static PrintStream silent() {
+    return new PrintStream(OutputStream.nullOutputStream());
+  }
+}
