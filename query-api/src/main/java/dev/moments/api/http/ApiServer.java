@@ -117,7 +117,7 @@ public final class ApiServer implements AutoCloseable {
         sf.directory = "/dev/moments/api/web";
         sf.location = Location.CLASSPATH;
       });
-      config.routes.before("/api/*", auth::authenticate);
+      config.routes.beforeMatched("/api/*", auth::authenticate);
       config.routes.get("/api/search", search::get);
       config.routes.post("/api/search", search::post);
       config.routes.get("/api/streams", streams::list);
@@ -138,11 +138,11 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private static String route(Context ctx) {
-    try {
-      return ctx.endpoint().path;
-    } catch (RuntimeException e) {
-      return ctx.statusCode() == 404 ? "unmatched" : "static";
+    io.javalin.router.Endpoint e = ctx.endpoints().matchedHttpEndpoint();
+    if (e != null) {
+      return e.path;
     }
+    return ctx.statusCode() == 404 ? "unmatched" : "static";
   }
 
   private static void error(Context ctx, int status, String message) {

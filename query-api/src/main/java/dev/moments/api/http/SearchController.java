@@ -36,11 +36,11 @@ final class SearchController {
 
   void get(Context ctx) {
     String q = ctx.queryParamAsClass("q", String.class)
-        .check(s -> !s.isBlank(), "q must not be empty")
-        .check(s -> s.strip().length() <= SearchQuery.MAX_TEXT, "q must be at most " + SearchQuery.MAX_TEXT + " characters")
+        .check(s -> s == null || !s.isBlank(), "q must not be empty")
+        .check(s -> s == null || s.strip().length() <= SearchQuery.MAX_TEXT, "q must be at most " + SearchQuery.MAX_TEXT + " characters")
         .get();
     int k = ctx.queryParamAsClass("k", Integer.class)
-        .check(v -> v >= 1 && v <= SearchQuery.MAX_K, "k must be between 1 and " + SearchQuery.MAX_K)
+        .check(v -> v == null || (v >= 1 && v <= SearchQuery.MAX_K), "k must be between 1 and " + SearchQuery.MAX_K)
         .getOrDefault(SearchQuery.DEFAULT_K);
     Times.EpochMs from = ctx.queryParamAsClass("from", Times.EpochMs.class).getOrNull();
     Times.EpochMs to = ctx.queryParamAsClass("to", Times.EpochMs.class).getOrNull();
