@@ -59,18 +59,22 @@ public final class TokenFile implements Tokens {
       if (line.isEmpty() || line.startsWith("#")) {
         continue;
       }
-      String[] parts = line.split("\\s+");
-      if (parts.length != 2) {
+      String[] parts = line.split("\\s+", 2);
+      if (parts.length != 2 || parts[1].isBlank()) {
         throw new IllegalArgumentException(source + " line " + (i + 1)
             + ": expected 'TOKEN STREAM[,STREAM...]' or 'TOKEN *', got '" + line + "'");
       }
+      String rest = parts[1].strip();
       Access access;
-      if (parts[1].equals("*")) {
+      if (rest.equals("*")) {
         access = Access.all();
       } else {
-        List<String> streams = Arrays.stream(parts[1].split(",")).map(String::strip).toList();
-        if (streams.stream().anyMatch(String::isEmpty)) {
-          throw new IllegalArgumentException(source + " line " + (i + 1) + ": empty stream id in '" + parts[1] + "'");
+        List<String> streams = Arrays.stream(rest.split(",")).map(String::strip).toList();
+        for (String s : streams) {
+          if (s.isEmpty() || s.chars().anyMatch(Character::isWhitespace)) {
+            throw new IllegalArgumentException(source + " line " + (i + 1)
+                + ": bad stream list '" + rest + "' (comma-separated stream ids, or *)");
+          }
         }
         access = Access.only(streams);
       }
