@@ -130,6 +130,10 @@ public final class ApiServer implements AutoCloseable {
       config.routes.exception(ValidationException.class, (e, ctx) -> error(ctx, 400, message(e)));
       config.routes.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
       config.routes.exception(JacksonException.class, (e, ctx) -> error(ctx, 400, "body is not valid JSON: " + e.getOriginalMessage()));
+      config.routes.exception(IllegalStateException.class, (e, ctx) -> {
+        LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
+        error(ctx, 500, e.getMessage());
+      });
       config.routes.exception(Exception.class, (e, ctx) -> {
         LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
         error(ctx, 500, "internal error: " + e.getClass().getSimpleName());
