@@ -29,13 +29,24 @@ public final class IndexerService implements AutoCloseable {
   private final IndexerConfig cfg;
   private final IndexerModel model;
   private final Path stateDir;
+  private final Properties overrides;
   private KafkaStreams streams;
 
   public IndexerService(String bootstrap, IndexerConfig cfg, IndexerModel model, Path stateDir) {
+    this(bootstrap, cfg, model, stateDir, new Properties());
+  }
+
+  /**
+   * An indexer whose Kafka Streams properties are the defaults of {@link #properties()} with
+   * {@code overrides} applied on top (e.g. shorter session and transaction timeouts in tests).
+   */
+  public IndexerService(String bootstrap, IndexerConfig cfg, IndexerModel model, Path stateDir,
+      Properties overrides) {
     this.bootstrap = Objects.requireNonNull(bootstrap, "bootstrap");
     this.cfg = Objects.requireNonNull(cfg, "cfg");
     this.model = Objects.requireNonNull(model, "model");
     this.stateDir = Objects.requireNonNull(stateDir, "stateDir");
+    this.overrides = (Properties) Objects.requireNonNull(overrides, "overrides").clone();
   }
 
   /** The Kafka Streams properties the service runs with. */
@@ -50,6 +61,7 @@ public final class IndexerService implements AutoCloseable {
     // Model inference over a long window can take seconds; keep transactions alive through it.
     p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), 60_000);
     p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 8 * 1024 * 1024);
+    p.putAll(overrides);
     return p;
   }
 
