@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code moments bench}: the benchmarks, each against the reference named in its issue. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks. Each prints its numbers next to a reference and the ratio.",
-    subcommands = {})
+    subcommands = {BenchSearchCommand.class})
 final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
