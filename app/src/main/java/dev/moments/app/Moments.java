@@ -20,7 +20,11 @@ import picocli.CommandLine.Command;
     },
     subcommands = {
       BrokerCommand.class,
+      IngestCommand.class,
+      FeaturizeCommand.class,
       BenchCommand.class,
+      SynthCommand.class,
+      EvalCommand.class,
       CommandLine.HelpCommand.class,
     })
 public final class Moments implements Runnable {

@@ -1,0 +1,131 @@
+package dev.moments.eval;
+
+import dev.moments.model.MomentPredictor;
+import dev.moments.trainer.ego4d.NlqAnnotations;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Zero-shot NLQ with a moment model (DESIGN §4/§6): for each clip, the model runs over the clip's
+ * frame features (clip window from the video's {@code .npy} via the manifest fps; the whole clip
+ * as one window when it is at most {@code windowSec}, else sliding windows, see {@link
+ * WindowedMoments}); each query's moments are ranked by cosine(query text embedding, moment
+ * embedding), near-duplicates are dropped, and the top K spans become {@code predicted_times}.
+ *
+ * <p>Queries without a query text are skipped (counted by the annotations); queries whose video has
+ * no feature file are skipped and counted in {@link Run#withoutFeatures()}.
+ */
+public final class NlqEvaluator {
+  /**
+   * Settings.
+   *
+   * @param windowSec model window length (the paper trains on 600 s chunks)
+   * @param strideSec sliding-window stride for clips longer than a window
+   * @param topK predictions per query (the official metrics read the first 5)
+   * @param duplicateIou a moment whose span has at least this IoU with a better-ranked one is
+   *     dropped (pooled overlapping windows predict the same span twice); 1.0 drops only exact
+   *     repeats
+   */
+  public record Options(double windowSec, double strideSec, int topK, double duplicateIou) {
+    public Options {
+      if (topK < 1) {
+        throw new IllegalArgumentException("--top-k must be >= 1, got " + topK);
+      }
+      if (!(duplicateIou > 0) || duplicateIou > 1) {
+        throw new IllegalArgumentException("duplicate IoU must be in (0, 1], got " + duplicateIou);
+      }
+    }
+
+    /** 600 s windows, 300 s stride, top 5, duplicates at IoU >= 0.95. */
+    public static Options defaults() {
+      return new Options(600, 300, 5, 0.95);
+    }
+  }
+
+  /** The predictions and how many queries had no features to run on. */
+  public record Run(List<NlqPredictions.Result> predictions, int withoutFeatures) {}
+
+  private final WindowedMoments windows;
+  private final QueryText text;
+  private final Options options;
+
+  public NlqEvaluator(MomentPredictor predictor, QueryText text, Options options) {
+    this.windows = new WindowedMoments(predictor, options.windowSec(), options.strideSec());
+    this.text = text;
+    this.options = options;
+  }
+
+  /** Predicts every query with a text. */
+  public Run run(NlqAnnotations annotations, Path featuresDir) throws IOException {
+    FeatureSpans features = new FeatureSpans(featuresDir);
+    Map<String, List<NlqAnnotations.Query>> byClip = groupByClip(annotations.queries());
+    List<NlqPredictions.Result> out = new ArrayList<>();
+    int withoutFeatures = 0;
+    for (List<NlqAnnotations.Query> qs : byClip.values()) {
+      NlqAnnotations.Query first = qs.get(0);
+      float[][] span = features.span(first.videoUid(), first.clipVideoStartSec(), first.clipVideoEndSec());
+      if (span == null) {
+        withoutFeatures += qs.size();
+        continue;
+      }
+      List<WindowedMoments.Moment> moments = windows.run(span, features.fps());
+      for (NlqAnnotations.Query q : qs) {
+        float[] qv = text.embed(q.query());
+        double[] sims = new double[moments.size()];
+        for (int i = 0; i < sims.length; i++) {
+          sims[i] = Vectors.cosine(qv, moments.get(i).embedding());
+        }
+        List<double[]> spans = new ArrayList<>();
+        for (WindowedMoments.Moment m : moments) {
+          spans.add(new double[] {m.startSec(), m.endSec()});
+        }
+        out.add(new NlqPredictions.Result(q.clipUid(), q.annotationUid(), q.queryIdx(),
+            rankDistinct(spans, sims, options.topK(), options.duplicateIou())));
+      }
+    }
+    return new Run(out, withoutFeatures);
+  }
+
+  static Map<String, List<NlqAnnotations.Query>> groupByClip(List<NlqAnnotations.Query> queries) {
+    Map<String, List<NlqAnnotations.Query>> m = new LinkedHashMap<>();
+    for (NlqAnnotations.Query q : queries) {
+      m.computeIfAbsent(q.videoUid() + "/" + q.clipUid(), k -> new ArrayList<>()).add(q);
+    }
+    return m;
+  }
+
+  /**
+   * The top {@code k} spans by score (descending, ties in input order), skipping a span whose IoU
+   * with an already chosen one is at least {@code suppressIou}.
+   */
+  static List<double[]> rankDistinct(List<double[]> spans, double[] scores, int k, double suppressIou) {
+    Integer[] order = new Integer[spans.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, (a, b) -> Double.compare(scores[b], scores[a]));
+    List<double[]> kept = new ArrayList<>();
+    for (int i : order) {
+      double[] s = spans.get(i);
+      boolean dup = false;
+      for (double[] t : kept) {
+        if ((s[0] == t[0] && s[1] == t[1]) || NlqMetrics.iou(s[0], s[1], t[0], t[1]) >= suppressIou) {
+          dup = true;
+          break;
+        }
+      }
+      if (!dup) {
+        kept.add(s);
+        if (kept.size() == k) {
+          break;
+        }
+      }
+    }
+    return kept;
+  }
+}

@@ -1,0 +1,185 @@
+package dev.moments.featurizer.offline;
+
+import java.awt.geom.AffineTransform;
+import java.awt.image.AffineTransformOp;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import org.bytedeco.ffmpeg.global.avutil;
+import org.bytedeco.javacv.FFmpegFrameGrabber;
+import org.bytedeco.javacv.FrameGrabber;
+import org.bytedeco.javacv.Frame;
+import org.bytedeco.javacv.Java2DFrameConverter;
+
+/**
+ * Decodes a video file with FFmpeg (JavaCV) and samples it at a target fps by presentation time:
+ * the k-th output frame is the first decoded frame whose PTS (relative to the first frame) is at
+ * or after {@code k / fps}; when the source has fewer frames than the target rate, a frame is
+ * repeated for every target time it reaches, so a video of duration d gives about d × fps frames.
+ * Display-rotation metadata (90/180/270°) is applied.
+ *
+ * <p>NOTE: the ingest module owns live sources and the frames producer; this small class exists so
+ * that offline featurization works on its own (it can move onto the ingest decoder later).
+ */
+public final class SampledVideo {
+  static {
+    // Errors reach the user as one line each through our exceptions; FFmpeg's own log stays quiet.
+    avutil.av_log_set_level(avutil.AV_LOG_FATAL);
+  }
+
+  private SampledVideo() {}
+
+  /** What the sampler saw. */
+  public record Summary(int frames, double durationSec) {}
+
+  /** Per-frame progress: media time reached and the file's length, both in seconds (length 0 if unknown). */
+  public interface Progress {
+    void at(double seconds, double lengthSec);
+  }
+
+  /**
+   * Decodes {@code file} and passes each sampled frame (a fresh image the receiver may keep) to
+   * {@code sink}, in PTS order.
+   *
+   * @throws IllegalArgumentException when the file is missing, empty, not a video, has no video
+   *     stream, or yields no frame (the message names the file)
+   */
+  public static Summary sample(Path file, double fps, Consumer<BufferedImage> sink, Progress progress) {
+    if (!(fps > 0)) {
+      throw new IllegalArgumentException("fps must be > 0, got " + fps);
+    }
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("no such video file: " + file);
+    }
+    try {
+      if (Files.size(file) == 0) {
+        throw new IllegalArgumentException(file + ": empty file (0 bytes)");
+      }
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage(), e);
+    }
+    try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(file.toFile());
+        Java2DFrameConverter converter = new Java2DFrameConverter()) {
+      try {
+        g.start();
+      } catch (FrameGrabber.Exception e) {
+        throw new IllegalArgumentException(file + ": not a readable video (" + firstLine(e) + ")", e);
+      }
+      if (!g.hasVideo()) {
+        throw new IllegalArgumentException(file + ": has no video stream");
+      }
+      double rotation = g.getDisplayRotation();
+      double length = Math.max(0, g.getLengthInTime() / 1e6);
+      long first = Long.MIN_VALUE;
+      long lastTs = 0;
+      int k = 0;
+      double frameGap = g.getFrameRate() > 0 ? 1.0 / g.getFrameRate() : 1.0 / fps;
+      while (true) {
+        Frame f;
+        try {
+          f = g.grabImage();
+        } catch (FrameGrabber.Exception e) {
+          if (k == 0) {
+            throw new IllegalArgumentException(file + ": cannot decode (" + firstLine(e) + ")", e);
+          }
+          throw new IllegalArgumentException(
+              file + ": decoding failed after " + k + " frames (" + firstLine(e) + "); the file may be truncated", e);
+        }
+        if (f == null) {
+          break;
+        }
+        if (f.image == null) {
+          continue;
+        }
+        if (first == Long.MIN_VALUE) {
+          first = f.timestamp;
+        }
+        long ts = f.timestamp - first;
+        lastTs = Math.max(lastTs, ts);
+        BufferedImage img = null;
+        while (k / fps * 1e6 <= ts + 0.5) {
+          if (img == null) {
+            img = rotate(Java2DFrameConverter.cloneBufferedImage(converter.convert(f)), rotation);
+          }
+          sink.accept(img);
+          k++;
+        }
+        if (progress != null) {
+          progress.at(ts / 1e6, length);
+        }
+      }
+      if (k == 0) {
+        throw new IllegalArgumentException(file + ": no video frames could be decoded");
+      }
+      double duration = length > 0 ? length : lastTs / 1e6 + frameGap;
+      return new Summary(k, duration);
+    } catch (FrameGrabber.Exception e) {
+      throw new IllegalArgumentException(file + ": " + firstLine(e), e);
+    }
+  }
+
+  /** JavaCV's message without its hints, e.g. "avformat_open_input() error -1094995529". */
+  private static String firstLine(Exception e) {
+    String m = String.valueOf(e.getMessage());
+    int nl = m.indexOf('\n');
+    m = nl < 0 ? m : m.substring(0, nl);
+    int colon = m.indexOf(": Could not");
+    if (colon > 0) {
+      m = m.substring(0, colon);
+    }
+    m = m.replace(" (Has setFormat() been called?)", "")
+        .replace(" (For more details, make sure FFmpegLogCallback.set() has been called.)", "");
+    java.util.regex.Matcher code = java.util.regex.Pattern.compile("error (-\\d+)").matcher(m);
+    if (code.find()) {
+      try (org.bytedeco.javacpp.BytePointer buf = new org.bytedeco.javacpp.BytePointer(256)) {
+        if (avutil.av_strerror(Integer.parseInt(code.group(1)), buf, 256) == 0) {
+          byte[] b = new byte[256];
+          buf.get(b);
+          int end = 0;
+          while (end < b.length && b[end] != 0) {
+            end++;
+          }
+          return new String(b, 0, end, java.nio.charset.StandardCharsets.UTF_8);
+        }
+      }
+    }
+    return m;
+  }
+
+  /**
+   * Turns a decoded picture upright given FFmpeg's display rotation ({@code
+   * av_display_rotation_get}, counter-clockwise degrees): like ffmpeg's autorotate, the picture is
+   * turned clockwise by {@code -displayRotation} degrees (e.g. -90, a phone held upright, turns
+   * it 90° clockwise).
+   */
+  static BufferedImage rotate(BufferedImage img, double displayRotation) {
+    int quarter = (int) Math.round(-displayRotation / 90.0);
+    quarter = ((quarter % 4) + 4) % 4;
+    if (quarter == 0) {
+      return img;
+    }
+    int w = img.getWidth();
+    int h = img.getHeight();
+    AffineTransform t = new AffineTransform();
+    switch (quarter) {
+      case 1 -> { // 90° clockwise
+        t.translate(h, 0);
+        t.quadrantRotate(1);
+      }
+      case 2 -> {
+        t.translate(w, h);
+        t.quadrantRotate(2);
+      }
+      default -> { // 270° clockwise
+        t.translate(0, w);
+        t.quadrantRotate(3);
+      }
+    }
+    int nw = quarter == 2 ? w : h;
+    int nh = quarter == 2 ? h : w;
+    BufferedImage out = new BufferedImage(nw, nh, BufferedImage.TYPE_INT_RGB);
+    new AffineTransformOp(t, AffineTransformOp.TYPE_NEAREST_NEIGHBOR).filter(img, out);
+    return out;
+  }
+}

@@ -1,0 +1,466 @@
+package dev.moments.ingest;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
+import java.lang.reflect.Field;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.bytedeco.ffmpeg.avformat.AVFormatContext;
+import org.bytedeco.ffmpeg.avutil.AVFrame;
+import org.bytedeco.ffmpeg.global.avformat;
+import org.bytedeco.ffmpeg.global.avutil;
+import org.bytedeco.ffmpeg.global.swscale;
+import org.bytedeco.ffmpeg.swscale.SwsContext;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacv.FFmpegFrameGrabber;
+import org.bytedeco.javacv.Frame;
+import org.bytedeco.javacv.FrameGrabber;
+
+/**
+ * A video file, live URL or webcam decoded with FFmpeg (JavaCV {@link FFmpegFrameGrabber}) and
+ * sampled by presentation time ({@link FrameSampler}): {@link #next()} returns upright frames,
+ * downscaled so that the longest side is at most {@code maxSide}, until the source ends.
+ *
+ * <p>Sources: a file path, a URL FFmpeg can read ({@code rtsp://}, {@code http(s)://}, {@code
+ * udp://}, {@code srt://}, ...; {@code file://} counts as a file) or {@code webcam:N} for the V4L2
+ * device {@code /dev/videoN}. URLs and webcams are <em>live</em>: their frames carry the wall
+ * clock at capture and a read that stays silent longer than the read timeout ends the source.
+ * Files carry start time + PTS and may be paced ({@link SourceOptions#speed()}).
+ *
+ * <p>Rotation metadata (the display matrix, or an older {@code rotate} tag) is applied so frames
+ * come out upright. A file that ends early (a decode error, or fewer frames than its declared
+ * duration) is reported by {@link #truncated()} rather than thrown, after the frames that could be
+ * decoded. Not thread-safe; {@link #close()} from the thread that reads.
+ */
+public final class VideoSource implements AutoCloseable {
+  private static final Pattern URL = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*://.*");
+  private static final Pattern WEBCAM = Pattern.compile("^webcam:(\\d+)$");
+  private static final Pattern FFMPEG_ERROR = Pattern.compile("error (-?\\d+)");
+  private static final Field PICTURE;
+
+  static {
+    // FFmpeg's own log lines would break the one-line error contract; errors are reported here.
+    avutil.av_log_set_level(
+        Boolean.getBoolean("moments.ffmpeg.verbose") ? avutil.AV_LOG_INFO : avutil.AV_LOG_QUIET);
+    try {
+      PICTURE = FFmpegFrameGrabber.class.getDeclaredField("picture");
+      PICTURE.setAccessible(true);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      throw new IllegalStateException("JavaCV's FFmpegFrameGrabber has no 'picture' field; "
+          + "this code is written against JavaCV 1.5.13", e);
+    }
+  }
+
+  private final String name;
+  private final boolean live;
+  private final SourceOptions options;
+  private final FFmpegFrameGrabber grabber;
+  private final FrameSampler sampler;
+  private final int rotationCw;
+  private final int scaledWidth;
+  private final int scaledHeight;
+  private final long baseTimeMs;
+  private final long declaredDurationUs;
+  private final double frameRate;
+
+  private SwsContext sws;
+  private BytePointer dst;
+  private PointerPointer<BytePointer> dstData;
+  private IntPointer dstStride;
+  private int stride;
+
+  private long decoded;
+  private long sampled;
+  private long firstPtsUs = Long.MIN_VALUE;
+  private long lastPtsUs = Long.MIN_VALUE;
+  private long pacingStartNanos;
+  private boolean ended;
+  private boolean truncated;
+  private String endNote = "";
+
+  private VideoSource(String name, boolean live, SourceOptions options, FFmpegFrameGrabber g,
+      long baseTimeMs) {
+    this.name = name;
+    this.live = live;
+    this.options = options;
+    this.grabber = g;
+    this.baseTimeMs = baseTimeMs;
+    this.sampler = new FrameSampler(options.fps());
+    this.rotationCw = rotationOf(g);
+    int w = g.getImageWidth();
+    int h = g.getImageHeight();
+    if (w <= 0 || h <= 0) {
+      throw new VideoSourceException("cannot read video " + name + ": unknown frame size");
+    }
+    double scale = options.maxSide() > 0 ? Math.min(1.0, options.maxSide() / (double) Math.max(w, h)) : 1.0;
+    this.scaledWidth = Math.max(2, (int) Math.round(w * scale));
+    this.scaledHeight = Math.max(2, (int) Math.round(h * scale));
+    AVFormatContext oc = g.getFormatContext();
+    long d = oc.duration();
+    this.declaredDurationUs =
+        d != avutil.AV_NOPTS_VALUE && d > 0
+                && oc.duration_estimation_method() != avformat.AVFMT_DURATION_FROM_BITRATE
+            ? d * 1_000_000L / avutil.AV_TIME_BASE
+            : -1;
+    double fr = g.getVideoFrameRate();
+    this.frameRate = fr > 0 && fr < 1000 ? fr : 0;
+  }
+
+  /** Whether {@code source} names a live source (a URL other than {@code file://}, or a webcam). */
+  public static boolean isLive(String source) {
+    return WEBCAM.matcher(source).matches()
+        || (URL.matcher(source).matches() && !source.regionMatches(true, 0, "file://", 0, 7));
+  }
+
+  /**
+   * Opens a source: a file path, a URL or {@code webcam:N}.
+   *
+   * @throws VideoSourceException (an {@link IllegalArgumentException}) when the source does not
+   *     exist, is empty, is not a video, has no video stream, or a live source cannot be opened
+   */
+  public static VideoSource open(String source, SourceOptions options) {
+    if (source == null || source.isBlank()) {
+      throw new IllegalArgumentException("video source is empty");
+    }
+    Matcher cam = WEBCAM.matcher(source);
+    FFmpegFrameGrabber g;
+    boolean live;
+    long base = 0;
+    String name = source;
+    if (cam.matches()) {
+      g = new FFmpegFrameGrabber("/dev/video" + cam.group(1));
+      g.setFormat("v4l2");
+      live = true;
+    } else if (URL.matcher(source).matches() && !source.regionMatches(true, 0, "file://", 0, 7)) {
+      g = new FFmpegFrameGrabber(source);
+      String us = Long.toString(options.readTimeoutMs() * 1000);
+      g.setOption("rw_timeout", us); // any protocol: a blocking read gives up after this
+      g.setOption("timeout", us); // udp/rtsp/http/tcp socket I/O timeout, in microseconds
+      live = true;
+    } else {
+      Path file = source.regionMatches(true, 0, "file://", 0, 7)
+          ? Path.of(java.net.URI.create(source)) : Path.of(source);
+      name = file.toString();
+      checkFile(file);
+      g = new FFmpegFrameGrabber(file.toFile());
+      live = false;
+      try {
+        base = options.startTimeMs() != null
+            ? options.startTimeMs() : Files.getLastModifiedTime(file).toMillis();
+      } catch (java.io.IOException e) {
+        throw new VideoSourceException("cannot read " + file + ": " + e.getMessage(), e);
+      }
+    }
+    try {
+      g.start();
+    } catch (FrameGrabber.Exception | RuntimeException e) {
+      release(g);
+      throw new VideoSourceException(
+          (live ? "cannot open live source " : "cannot read video ") + name + ": " + reason(e), e);
+    }
+    try {
+      String format = String.valueOf(g.getFormat()).toLowerCase(Locale.ROOT);
+      if (!g.hasVideo()) {
+        throw new VideoSourceException("no video stream in " + name
+            + (g.hasAudio() ? " (audio only: " + g.getAudioCodecName() + ")" : " (format " + format + ")"));
+      }
+      if (format.equals("tty") || "ansi".equals(g.getVideoCodecName())) {
+        throw new VideoSourceException("not a video: " + name + " (FFmpeg can only read it as text)");
+      }
+      VideoSource s = new VideoSource(name, live, options, g, base);
+      s.pacingStartNanos = System.nanoTime();
+      return s;
+    } catch (RuntimeException e) {
+      release(g);
+      throw e;
+    }
+  }
+
+  private static void checkFile(Path file) {
+    if (!Files.exists(file)) {
+      throw new VideoSourceException("no such file: " + file);
+    }
+    if (Files.isDirectory(file)) {
+      throw new VideoSourceException("not a file but a directory: " + file);
+    }
+    if (!Files.isReadable(file)) {
+      throw new VideoSourceException("cannot read (permission denied): " + file);
+    }
+    try {
+      if (Files.size(file) == 0) {
+        throw new VideoSourceException("empty file (0 bytes), not a video: " + file);
+      }
+    } catch (java.io.IOException e) {
+      throw new VideoSourceException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The next sampled frame, or {@code null} when the source has ended (end of file, a decode
+   * error that ends a file early, or a live source that went silent or closed).
+   */
+  public SampledFrame next() {
+    if (ended) {
+      return null;
+    }
+    while (true) {
+      Frame f;
+      try {
+        f = grabber.grabFrame(false, true, false, false, false);
+      } catch (FrameGrabber.Exception | RuntimeException e) {
+        return end(true, (live ? "read failed: " : "decode error: ") + reason(e));
+      }
+      if (f == null) {
+        return end(false, null);
+      }
+      if (f.type != Frame.Type.VIDEO) {
+        continue;
+      }
+      decoded++;
+      long pts = f.timestamp;
+      if (firstPtsUs == Long.MIN_VALUE) {
+        firstPtsUs = pts;
+      }
+      lastPtsUs = Math.max(lastPtsUs, pts);
+      if (!sampler.accept(pts)) {
+        continue;
+      }
+      AVFrame picture;
+      try {
+        picture = (AVFrame) PICTURE.get(grabber);
+      } catch (IllegalAccessException e) {
+        throw new IllegalStateException("cannot reach JavaCV's decoded picture", e);
+      }
+      long captureMs = live ? System.currentTimeMillis() : baseTimeMs + Math.floorDiv(pts, 1000);
+      BufferedImage image = rotate(convert(picture), rotationCw);
+      sampled++;
+      if (!live && options.speed() > 0) {
+        pace(pts);
+      }
+      return new SampledFrame(image, Math.floorDiv(pts, 1000), captureMs);
+    }
+  }
+
+  private SampledFrame end(boolean error, String note) {
+    ended = true;
+    if (decoded == 0) {
+      throw new VideoSourceException((live ? "no video frames from " : "no decodable video frames in ")
+          + name + (note == null ? "" : " (" + note + ")"));
+    }
+    if (error) {
+      truncated = !live;
+      endNote = note;
+    } else if (!live && declaredDurationUs > 0) {
+      long frameUs = frameRate > 0 ? (long) (1_000_000 / frameRate) : 40_000;
+      long reached = lastPtsUs + frameUs;
+      long missing = declaredDurationUs - reached;
+      if (missing > Math.max(500_000, 3 * frameUs)) {
+        truncated = true;
+        endNote = String.format(Locale.ROOT, "decoded %.1f s of the declared %.1f s",
+            reached / 1e6, declaredDurationUs / 1e6);
+      }
+    } else if (live) {
+      endNote = "stream ended or went silent";
+    }
+    return null;
+  }
+
+  private void pace(long ptsUs) {
+    long dueNanos = pacingStartNanos + (long) ((ptsUs - firstPtsUs) * 1000 / options.speed());
+    long wait = dueNanos - System.nanoTime();
+    if (wait > 0) {
+      try {
+        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Scales and converts the decoder's picture to BGR in one swscale call. */
+  private BufferedImage convert(AVFrame pic) {
+    int sw = pic.width();
+    int sh = pic.height();
+    sws = swscale.sws_getCachedContext(sws, sw, sh, pic.format(), scaledWidth, scaledHeight,
+        avutil.AV_PIX_FMT_BGR24, swscale.SWS_BILINEAR, null, null, (DoublePointer) null);
+    if (sws == null) {
+      throw new VideoSourceException("cannot convert frames of " + name + " (pixel format "
+          + pic.format() + ")");
+    }
+    if (dst == null) {
+      stride = (scaledWidth * 3 + 63) & ~63;
+      dst = new BytePointer((long) stride * scaledHeight + 64);
+      dstData = new PointerPointer<>(4);
+      dstData.put(0, dst);
+      dstStride = new IntPointer(stride, 0, 0, 0);
+    }
+    swscale.sws_scale(sws, pic.data(), pic.linesize(), 0, sh, dstData, dstStride);
+    BufferedImage img = new BufferedImage(scaledWidth, scaledHeight, BufferedImage.TYPE_3BYTE_BGR);
+    byte[] out = ((DataBufferByte) img.getRaster().getDataBuffer()).getData();
+    int row = scaledWidth * 3;
+    if (row == stride) {
+      dst.position(0).get(out, 0, row * scaledHeight);
+    } else {
+      for (int y = 0; y < scaledHeight; y++) {
+        dst.position((long) y * stride).get(out, y * row, row);
+      }
+    }
+    dst.position(0);
+    return img;
+  }
+
+  /** Rotates a BGR image clockwise by 0, 90, 180 or 270 degrees. */
+  static BufferedImage rotate(BufferedImage src, int degreesCw) {
+    if (degreesCw == 0) {
+      return src;
+    }
+    int w = src.getWidth();
+    int h = src.getHeight();
+    boolean swap = degreesCw == 90 || degreesCw == 270;
+    int ow = swap ? h : w;
+    int oh = swap ? w : h;
+    BufferedImage out = new BufferedImage(ow, oh, BufferedImage.TYPE_3BYTE_BGR);
+    byte[] s = ((DataBufferByte) src.getRaster().getDataBuffer()).getData();
+    byte[] d = ((DataBufferByte) out.getRaster().getDataBuffer()).getData();
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        int ox;
+        int oy;
+        switch (degreesCw) {
+          case 90 -> { ox = h - 1 - y; oy = x; }
+          case 180 -> { ox = w - 1 - x; oy = h - 1 - y; }
+          default -> { ox = y; oy = w - 1 - x; } // 270
+        }
+        int si = (y * w + x) * 3;
+        int di = (oy * ow + ox) * 3;
+        d[di] = s[si];
+        d[di + 1] = s[si + 1];
+        d[di + 2] = s[si + 2];
+      }
+    }
+    return out;
+  }
+
+  /** Clockwise degrees (0/90/180/270) that make the stored picture upright. */
+  private static int rotationOf(FFmpegFrameGrabber g) {
+    double theta = 0;
+    if (g.getVideoSideData("Display Matrix") != null) {
+      // av_display_rotation_get is counter-clockwise; ffmpeg's autorotate uses its negation.
+      theta = -g.getDisplayRotation();
+    } else {
+      String tag = g.getVideoMetadata("rotate");
+      if (tag != null && !tag.isBlank()) {
+        try {
+          theta = Double.parseDouble(tag.trim());
+        } catch (NumberFormatException e) {
+          theta = 0;
+        }
+      }
+    }
+    if (Double.isNaN(theta)) {
+      return 0;
+    }
+    long r = Math.round(theta / 90.0) * 90;
+    return (int) (((r % 360) + 360) % 360);
+  }
+
+  private static String reason(Throwable e) {
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    Matcher err = FFMPEG_ERROR.matcher(m);
+    if (err.find()) {
+      int code = Integer.parseInt(err.group(1));
+      byte[] buf = new byte[256];
+      if (avutil.av_strerror(code, buf, buf.length) == 0) {
+        int n = 0;
+        while (n < buf.length && buf[n] != 0) {
+          n++;
+        }
+        return new String(buf, 0, n, java.nio.charset.StandardCharsets.UTF_8);
+      }
+    }
+    return m.replaceAll("\\s+", " ").trim();
+  }
+
+  private static void release(FFmpegFrameGrabber g) {
+    try {
+      g.release();
+    } catch (FrameGrabber.Exception | RuntimeException e) {
+      // already failing; the original error is what the caller reports
+    }
+  }
+
+  /** The source as named to the user (file path, URL or device). */
+  public String name() {
+    return name;
+  }
+
+  /** Whether this is a live source (URL or webcam): wall-clock timestamps, no end expected. */
+  public boolean live() {
+    return live;
+  }
+
+  /** Width of the frames {@link #next()} returns (after scaling and rotation). */
+  public int width() {
+    return rotationCw % 180 == 0 ? scaledWidth : scaledHeight;
+  }
+
+  /** Height of the frames {@link #next()} returns (after scaling and rotation). */
+  public int height() {
+    return rotationCw % 180 == 0 ? scaledHeight : scaledWidth;
+  }
+
+  /** Clockwise rotation applied to make frames upright (0, 90, 180 or 270). */
+  public int rotation() {
+    return rotationCw;
+  }
+
+  /** Frames decoded so far (sampled or not). */
+  public long decodedFrames() {
+    return decoded;
+  }
+
+  /** Frames returned by {@link #next()} so far. */
+  public long sampledFrames() {
+    return sampled;
+  }
+
+  /** Media time covered so far: last decoded PTS - first PTS + one frame, in ms. */
+  public long mediaDurationMs() {
+    if (decoded == 0) {
+      return 0;
+    }
+    long frameUs = frameRate > 0 ? (long) (1_000_000 / frameRate) : 0;
+    return (lastPtsUs - firstPtsUs + frameUs) / 1000;
+  }
+
+  /** Whether a file ended before its declared duration or on a decode error. */
+  public boolean truncated() {
+    return truncated;
+  }
+
+  /** Why the source ended early (truncation detail or live disconnect), or empty. */
+  public String endNote() {
+    return endNote == null ? "" : endNote;
+  }
+
+  @Override
+  public void close() {
+    release(grabber);
+    if (sws != null) {
+      swscale.sws_freeContext(sws);
+      sws = null;
+    }
+    if (dst != null) {
+      dst.close();
+      dstData.close();
+      dstStride.close();
+      dst = null;
+    }
+  }
+}

@@ -1,0 +1,76 @@
+package dev.moments.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.nio.FloatBuffer;
+import java.util.List;
+
+/**
+ * Builds the block inputs for a batch of windows of any lengths: frames padded to a common
+ * multiple of the kernel, TE interpolation weights per token and an additive key mask.
+ *
+ * <p>A window of T frames becomes {@code ceil(T / k)} tokens; its last token is filled by
+ * repeating the last frame (so a window with T < k still gives one token). Windows shorter than
+ * the longest one in the batch get zero frames beyond their tokens, zero TE weights and a -1e9
+ * key mask there, so the padding never reaches a real query.
+ */
+public final class WindowBatch {
+  /** Additive mask value of a padding key. */
+  public static final float MASKED = -1e9f;
+
+  private WindowBatch() {}
+
+  /**
+   * Returns {@code NDList(frames [B, N*k, C], teWeights [B, N, L], mask [B, 1, 1, N])}; the mask
+   * is omitted when no window needs padding.
+   *
+   * @throws IllegalArgumentException for an empty window or a row whose length is not C
+   */
+  public static NDList inputs(NDManager manager, LavitiConfig cfg, List<float[][]> windows) {
+    if (windows.isEmpty()) {
+      throw new IllegalArgumentException("no windows");
+    }
+    int k = cfg.kernel();
+    int c = cfg.featureDim();
+    int l = cfg.teLength();
+    int b = windows.size();
+    int n = 0;
+    for (float[][] w : windows) {
+      if (w.length == 0) {
+        throw new IllegalArgumentException("a window needs at least one frame, got 0");
+      }
+      n = Math.max(n, TemporalEmbeddings.tokenCount(w.length, k));
+    }
+    int tPad = n * k;
+    float[] frames = new float[b * tPad * c];
+    float[] te = new float[b * n * l];
+    float[] mask = new float[b * n];
+    boolean padded = false;
+    for (int i = 0; i < b; i++) {
+      float[][] w = windows.get(i);
+      int ni = TemporalEmbeddings.tokenCount(w.length, k);
+      for (int t = 0; t < ni * k; t++) {
+        float[] row = w[Math.min(t, w.length - 1)];
+        if (row.length != c) {
+          throw new IllegalArgumentException(
+              "frame " + t + " of window " + i + " has " + row.length + " features, the model expects " + c);
+        }
+        System.arraycopy(row, 0, frames, (i * tPad + t) * c, c);
+      }
+      float[] wi = TemporalEmbeddings.weights(TemporalEmbeddings.tokenPositions(w.length, k), l);
+      System.arraycopy(wi, 0, te, i * n * l, wi.length);
+      for (int j = ni; j < n; j++) {
+        mask[i * n + j] = MASKED;
+        padded = true;
+      }
+    }
+    NDArray f = manager.create(FloatBuffer.wrap(frames), new Shape(b, tPad, c));
+    NDArray tw = manager.create(FloatBuffer.wrap(te), new Shape(b, n, l));
+    if (!padded) {
+      return new NDList(f, tw);
+    }
+    return new NDList(f, tw, manager.create(FloatBuffer.wrap(mask), new Shape(b, 1, 1, n)));
+  }
+}

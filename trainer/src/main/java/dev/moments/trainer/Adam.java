@@ -1,0 +1,108 @@
+package dev.moments.trainer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Adam (Kingma & Ba) with gradient clipping by global norm, written on NDArrays so its state
+ * (first and second moments) can be saved and restored exactly for {@code --resume}. Reads the
+ * gradients that a {@code GradientCollector} left on the parameters and zeroes them after the
+ * update.
+ */
+final class Adam {
+  private static final float BETA1 = 0.9f;
+  private static final float BETA2 = 0.999f;
+  private static final float EPS = 1e-8f;
+
+  private final List<Parameter> params;
+  private final List<NDArray> m = new ArrayList<>();
+  private final List<NDArray> v = new ArrayList<>();
+
+  Adam(List<Parameter> params, NDManager manager) {
+    this.params = params;
+    for (Parameter p : params) {
+      m.add(manager.zeros(p.getShape()));
+      v.add(manager.zeros(p.getShape()));
+    }
+  }
+
+  /**
+   * One update with the current gradients; {@code step} is 1-based (bias correction).
+   *
+   * @return the global gradient norm before clipping; when it is not finite the update is
+   *     skipped (gradients zeroed, parameters and moments untouched)
+   */
+  double step(long step, double lr, double clipNorm) {
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      List<NDArray> grads = new ArrayList<>(params.size());
+      double sq = 0;
+      for (Parameter p : params) {
+        NDArray g = p.getArray().getGradient();
+        grads.add(g);
+        sq += g.square().sum().getFloat();
+      }
+      double norm = Math.sqrt(sq);
+      if (!Double.isFinite(norm)) {
+        // a non-finite gradient would poison the parameters and the moments: skip this update
+        for (NDArray g : grads) {
+          JniUtils.zeroGrad((PtNDArray) g);
+        }
+        return norm;
+      }
+      float clip = clipNorm > 0 && norm > clipNorm ? (float) (clipNorm / norm) : 1f;
+      float c1 = (float) (1 - Math.pow(BETA1, step));
+      float c2 = (float) (1 - Math.pow(BETA2, step));
+      for (int i = 0; i < params.size(); i++) {
+        NDArray g = grads.get(i).mul(clip);
+        m.get(i).muli(BETA1).addi(g.mul(1 - BETA1));
+        v.get(i).muli(BETA2).addi(g.square().muli(1 - BETA2));
+        NDArray update = m.get(i).div(c1).divi(v.get(i).div(c2).sqrt().addi(EPS)).muli((float) lr);
+        params.get(i).getArray().subi(update);
+        // zero the gradient for the next backward pass (in place: keeps resume bit-exact)
+        grads.get(i).subi(grads.get(i));
+      }
+      return norm;
+    }
+  }
+
+  void save(Path file) throws IOException {
+    NDList all = new NDList();
+    all.addAll(m);
+    all.addAll(v);
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.write(tmp, all.encode());
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  void load(Path file, NDManager manager) throws IOException {
+    try (NDManager tmp = manager.newSubManager()) {
+      NDList all = NDList.decode(tmp, Files.readAllBytes(file));
+      if (all.size() != 2 * params.size()) {
+        throw new IllegalStateException(file + " holds " + all.size() + " arrays, expected " + 2 * params.size());
+      }
+      for (int i = 0; i < params.size(); i++) {
+        copy(all.get(i), m.get(i), file);
+        copy(all.get(params.size() + i), v.get(i), file);
+      }
+    }
+  }
+
+  private static void copy(NDArray from, NDArray to, Path file) {
+    if (!from.getShape().equals(to.getShape())) {
+      throw new IllegalStateException(file + ": optimizer state shape " + from.getShape() + " != " + to.getShape());
+    }
+    to.set(from.toByteBuffer());
+  }
+}
