@@ -1,5 +1,6 @@
 package dev.moments.indexer.stream;
 
+import dev.moments.model.LavitiModel;
 import dev.moments.model.MomentPredictor;
 import java.util.Objects;
 
@@ -17,5 +18,10 @@ public record IndexerModel(
     if (featureDim < 1) {
       throw new IllegalArgumentException("featureDim must be >= 1, got " + featureDim);
     }
+  }
+
+  /** The indexer's view of a LAVITI checkpoint: its id, feature dim and encoder id. */
+  public static IndexerModel of(LavitiModel m) {
+    return new IndexerModel(m, m.modelId(), m.config().featureDim(), m.metadata().encoderId());
   }
 }
