@@ -42,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Two streams, 60 s each at 2 fps (frames at T0 + 500 i, i = 0..119), W = 20 s, hop 5 s,
  * lateness 2 s: hop windows end at T0 + 5000 k for k = 1..11 (emitted once stream time reaches
  * end + 2000 <= T0 + 59500), plus the idle-flush window ending at T0 + 59500 + 500 = T0 + 60000;
- * a window's id is its end - 20000, and each window yields the predictor's 2 slots.
+ * a window's id is its end - 20000, and each window yields the model's M = 16 slots. The model
+ * is a random tiny LAVITI, the same in both runs.
  */
 class IndexerRestartTest {
   static final long T0 = 1_700_000_000_000L;
@@ -104,7 +105,7 @@ class IndexerRestartTest {
       }
       ends.add(T0 + 60_000L);
       for (long end : ends) {
-        for (int slot = 0; slot < 2; slot++) {
+        for (int slot = 0; slot < RestartChild.SLOTS; slot++) {
           ids.add(MomentRecord.idFor(s, end - 20_000L, slot));
         }
       }

@@ -3,6 +3,8 @@ package dev.moments.indexer.stream;
 import dev.moments.indexer.index.Materializer;
 import dev.moments.indexer.index.MaterializerConfig;
 import dev.moments.indexer.index.MomentIndex;
+import dev.moments.model.LavitiConfig;
+import dev.moments.model.LavitiModel;
 import dev.moments.topics.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,9 +47,12 @@ public final class RestartChild implements AutoCloseable {
         new MaterializerConfig(50, Duration.ofMillis(300), Duration.ofMillis(100)));
   }
 
+  /** A random tiny LAVITI (16 moment queries), identical in every JVM (a function of the seed). */
   static IndexerModel model() {
-    return new IndexerModel(new RecordingPredictor(), "recording-v1", DIM, ENCODER);
+    return IndexerModel.of(LavitiModel.random(LavitiConfig.tiny(DIM, 16), ENCODER, 2.0, 11));
   }
+
+  static final int SLOTS = LavitiConfig.tiny(DIM, 16).numQueries();
 
   void start() {
     materializer.start();
