@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * the frames since t0. A window's nominal start {@code end - W} is its id ({@link
  * MomentRecord#windowIdFor}). A window is emitted once the stream time (newest accepted feature
  * timestamp) reaches {@code end + lateness}; an empty window (a gap in the stream) is skipped.
- * When a stream receives nothing for {@code idleFlush} of wall-clock time, its frames not yet
+ * When a stream receives nothing for {@code idleFlush} of wall-clock time (counted by the
+ * wall-clock punctuator, at most one punctuation interval per call, so that a stalled stream
+ * thread does not make a stream with waiting records look idle), its frames not yet
  * covered by an emitted window are flushed as a final window ending one frame after its newest
  * feature. Predicted times (seconds relative to the window's first frame) become epoch ms through
  * the window's actual feature timestamps: frame index {@code round(sec * fps)} clamped to [0, T],
@@ -62,8 +64,15 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
   private final long latenessMs;
   private final long frameMs;
   private final long idleMs;
-  /** Wall-clock time of each stream's last feature; in memory so a restart re-arms idleness. */
-  private final Map<String, Long> lastArrival = new HashMap<>();
+  /**
+   * Idle time accumulated per stream since its last feature; in memory, so a restart re-arms
+   * idleness. Each punctuation adds at most one punctuation interval, so time the stream thread
+   * spent stalled (long inference, GC, a loaded machine) while the stream's next records were
+   * already waiting never counts as idleness.
+   */
+  private final Map<String, Long> idleFor = new HashMap<>();
+  private long punctuateEveryMs;
+  private long lastPunctuation;
   private ProcessorContext<byte[], IndexerOutput> ctx;
   private KeyValueStore<Bytes, byte[]> features;
   private KeyValueStore<String, byte[]> meta;
@@ -92,8 +101,10 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
     lateSensor = metrics.addRateTotalSensor("moments-indexer", task, "late-dropped", level);
     deadSensor = metrics.addRateTotalSensor("moments-indexer", task, "dead-lettered", level);
     windowSensor = metrics.addRateTotalSensor("moments-indexer", task, "windows-emitted", level);
-    long every = Math.clamp(idleMs / 4, 100L, 5_000L);
-    context.schedule(Duration.ofMillis(every), PunctuationType.WALL_CLOCK_TIME, this::flushIdle);
+    punctuateEveryMs = Math.clamp(idleMs / 4, 100L, 5_000L);
+    lastPunctuation = context.currentSystemTimeMs();
+    context.schedule(Duration.ofMillis(punctuateEveryMs), PunctuationType.WALL_CLOCK_TIME,
+        this::flushIdle);
   }
 
   @Override
@@ -138,7 +149,7 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
       return;
     }
     features.put(FeatureKeys.key(stream, ts), FeatureKeys.vectorBytes(f.vector()));
-    lastArrival.put(stream, ctx.currentSystemTimeMs());
+    idleFor.put(stream, 0L);
     m = emitDue(stream, m.accepted(ts));
     meta.put(stream, m.toBytes());
   }
@@ -173,6 +184,8 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
 
   /** Wall-clock punctuation: flush streams idle for {@code idleFlush} as a final window. */
   private void flushIdle(long now) {
+    long delta = Math.clamp(now - lastPunctuation, 0L, punctuateEveryMs);
+    lastPunctuation = now;
     List<KeyValue<String, byte[]>> all = new ArrayList<>();
     try (KeyValueIterator<String, byte[]> it = meta.all()) {
       it.forEachRemaining(all::add);
@@ -183,12 +196,9 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
       if (m.maxTs() < m.lastEmittedEnd()) {
         continue; // every frame is in an emitted window
       }
-      Long seen = lastArrival.get(stream);
-      if (seen == null) {
-        lastArrival.put(stream, now); // first look since (re)start: start the idle clock now
-        continue;
-      }
-      if (now - seen < idleMs) {
+      long idle = idleFor.getOrDefault(stream, -delta) + delta; // unseen since (re)start: 0
+      idleFor.put(stream, idle);
+      if (idle < idleMs) {
         continue;
       }
       long end = m.maxTs() + frameMs;

@@ -158,9 +158,9 @@ class IndexerTopologyTest {
   void an_idle_stream_is_flushed_as_a_short_final_window_once() {
     frames(0, 1, 2, 3, 4, 5, 6, 7, 8);
     assertThat(out.readValuesToList()).hasSize(2); // the first hop window
-    driver.advanceWallClockTime(Duration.ofSeconds(10));
+    tick(10);
     assertThat(out.isEmpty()).isTrue();
-    driver.advanceWallClockTime(Duration.ofSeconds(11)); // 21 s idle >= 20 s
+    tick(11); // 21 s idle >= 20 s
     // Final window: end = newest (T0 + 8000) + one frame = T0 + 9000, id T0 - 1000 = 999000,
     // frames 0..8; slot 0 spans [T0, T0 + 9000].
     List<MomentRecord> last = out.readValuesToList();
@@ -170,9 +170,30 @@ class IndexerTopologyTest {
         .containsExactly("cam/999000/0", "cam/999000/1");
     assertThat(last.get(0).startMs()).isEqualTo(T0);
     assertThat(last.get(0).endMs()).isEqualTo(T0 + 9000);
-    driver.advanceWallClockTime(Duration.ofSeconds(60));
+    tick(60);
     assertThat(out.isEmpty()).isTrue();
     assertThat(meta().lastEmittedEnd()).isEqualTo(T0 + 9000);
+  }
+
+  @Test
+  void a_stalled_stream_thread_does_not_make_a_stream_look_idle() {
+    frames(0, 1, 2, 3, 4, 5, 6, 7, 8);
+    out.readValuesToList();
+    tick(1);
+    // One jump of 60 s, as when the thread was stuck in a long inference: counts as one 5 s
+    // punctuation interval, not as 60 s of idleness.
+    driver.advanceWallClockTime(Duration.ofSeconds(60));
+    assertThat(out.isEmpty()).isTrue();
+    tick(20);
+    assertThat(out.readValuesToList()).extracting(MomentRecord::momentId)
+        .containsExactly("cam/999000/0", "cam/999000/1");
+  }
+
+  /** Advances the wall clock one second at a time, as a running app's punctuator sees it. */
+  private void tick(int seconds) {
+    for (int i = 0; i < seconds; i++) {
+      driver.advanceWallClockTime(Duration.ofSeconds(1));
+    }
   }
 
   @Test
