@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       BrokerCommand.class,
       IngestCommand.class,
       FeaturizeCommand.class,
+      IndexCommand.class,
       BenchCommand.class,
       SynthCommand.class,
       EvalCommand.class,
