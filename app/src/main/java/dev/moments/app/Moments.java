@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       IngestCommand.class,
       FeaturizeCommand.class,
       IndexCommand.class,
+      ServeCommand.class,
       BenchCommand.class,
       SynthCommand.class,
       EvalCommand.class,

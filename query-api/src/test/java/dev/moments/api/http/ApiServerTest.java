@@ -9,6 +9,7 @@ import dev.moments.api.auth.TokenFile;
 import dev.moments.api.auth.Tokens;
 import dev.moments.api.frames.FrameStore;
 import dev.moments.api.metrics.Metrics;
+import dev.moments.api.search.MomentStore;
 import dev.moments.featurizer.encoder.Encoders;
 import dev.moments.featurizer.encoder.TextEncoder;
 import io.javalin.testtools.HttpClient;
@@ -30,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The HTTP layer over the real bundled text encoder: auth, filtering, validation, metrics,
+ * The HTTP layer over the real bundled text encoder and a real Lucene moment index: auth, filtering, validation, metrics,
  * OpenAPI and the page. Moments here carry the encoder's own embeddings of known sentences, so
  * the expected best hit is known exactly (similarity 1 for the same sentence).
  */
@@ -38,7 +39,9 @@ class ApiServerTest {
   static final ObjectMapper JSON = new ObjectMapper();
   static final long T0 = Instant.parse("2025-05-01T10:00:00Z").toEpochMilli();
   static TextEncoder encoder;
-  static ListMomentStore store;
+  static IndexedMoments moments;
+  static MomentStore store;
+  @TempDir static Path indexDir;
 
   @TempDir Path tmp;
   final Metrics metrics = new Metrics();
@@ -46,15 +49,17 @@ class ApiServerTest {
   @BeforeAll
   static void loadEncoder() {
     encoder = Encoders.loadText(Encoders.defaultDir());
-    store = new ListMomentStore()
+    moments = new IndexedMoments(indexDir)
         .add("kitchen", T0, T0 + 20_000, encoder.encode("keys on the kitchen table"))
         .add("kitchen", T0 + 60_000, T0 + 80_000, encoder.encode("washing a red cup"))
         .add("garage", T0 + 30_000, T0 + 45_000, encoder.encode("a bicycle against the wall"))
         .add("garage", T0 + 120_000, T0 + 130_000, encoder.encode("keys on the kitchen table"));
+    store = moments.store();
   }
 
   @AfterAll
   static void closeEncoder() {
+    moments.close();
     encoder.close();
   }
 

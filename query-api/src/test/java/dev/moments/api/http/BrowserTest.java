@@ -8,6 +8,7 @@ import dev.moments.api.PipelineStatus;
 import dev.moments.api.auth.TokenFile;
 import dev.moments.api.frames.KafkaFrameStore;
 import dev.moments.api.metrics.Metrics;
+import dev.moments.api.search.MomentStore;
 import dev.moments.broker.KafkaFixture;
 import dev.moments.featurizer.encoder.Encoders;
 import dev.moments.featurizer.encoder.TextEncoder;
@@ -89,12 +90,14 @@ class BrowserTest {
       public boolean caughtUp() { return true; }
     };
     try (TextEncoder encoder = Encoders.loadText(Encoders.defaultDir());
-        KafkaFrameStore frames = new KafkaFrameStore(bootstrap, topics.frames().name(), 200, 256)) {
-      ListMomentStore store = new ListMomentStore()
+        KafkaFrameStore frames = new KafkaFrameStore(bootstrap, topics.frames().name(), 200, 256);
+        IndexedMoments moments = new IndexedMoments(tmp.resolve("index"))) {
+      MomentStore store = moments
           .add("kitchen", T0, T0 + 20_000, encoder.encode("keys on the kitchen table"))
           .add("kitchen", T0 + 60_000, T0 + 80_000, encoder.encode("washing a red cup"))
           .add("garage", T0 + 30_000, T0 + 45_000, encoder.encode("a bicycle against the wall"))
-          .add("garage", T0 + 120_000, T0 + 130_000, encoder.encode("keys on the kitchen table"));
+          .add("garage", T0 + 120_000, T0 + 130_000, encoder.encode("keys on the kitchen table"))
+          .store();
       frames.start();
       try (ApiServer server = new ApiServer(new ApiServer.Deps(encoder, store, frames, TokenFile.load(tokens), up, new Metrics())).start(0);
           Chromium chrome = new Chromium(1280, 860)) {
