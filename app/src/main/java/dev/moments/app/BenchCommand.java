@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code moments bench}: the benchmarks, each against the reference named in its issue. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks. Each prints its numbers next to a reference and the ratio.",
-    subcommands = {BenchIngestCommand.class, BenchFeaturizeCommand.class, BenchTrainCommand.class})
+    subcommands = {BenchIngestCommand.class, BenchFeaturizeCommand.class, BenchTrainCommand.class,
+        BenchSearchCommand.class, BenchIndexCommand.class})
 final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

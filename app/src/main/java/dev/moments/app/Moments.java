@@ -22,6 +22,8 @@ import picocli.CommandLine.Command;
       BrokerCommand.class,
       IngestCommand.class,
       FeaturizeCommand.class,
+      IndexCommand.class,
+      ServeCommand.class,
       BenchCommand.class,
       SynthCommand.class,
       EvalCommand.class,

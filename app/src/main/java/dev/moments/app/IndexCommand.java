@@ -1,0 +1,89 @@
+package dev.moments.app;
+
+import dev.moments.indexer.stream.BundledModel;
+import dev.moments.indexer.stream.IndexerConfig;
+import dev.moments.indexer.stream.IndexerModel;
+import dev.moments.indexer.stream.IndexerService;
+import dev.moments.model.LavitiModel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code moments index}: the Kafka Streams indexer, features in, moments out, until Ctrl-C. */
+@Command(name = "index", mixinStandardHelpOptions = true,
+    description = "Run the indexer: per-stream sliding windows over PREFIX.features, LAVITI "
+        + "inference, moments to PREFIX.moments (exactly-once).")
+final class IndexCommand implements Callable<Integer> {
+  @Mixin BrokerOptions broker;
+
+  @Option(names = "--model", paramLabel = "DIR",
+      description = "LAVITI checkpoint directory (default: the bundled models/laviti-tiny).")
+  Path model;
+
+  @Option(names = "--window", defaultValue = "600s", converter = DurationConverter.class,
+      description = "Window length: 600, 600s, 10m, 1h (default: ${DEFAULT-VALUE}).")
+  Duration window;
+
+  @Option(names = "--hop", defaultValue = "30s", converter = DurationConverter.class,
+      description = "Distance between window ends (default: ${DEFAULT-VALUE}).")
+  Duration hop;
+
+  @Option(names = "--idle-flush", defaultValue = "20s", converter = DurationConverter.class,
+      description = "Flush a stream's last partial window after this long without features "
+          + "(default: ${DEFAULT-VALUE}).")
+  Duration idleFlush;
+
+  @Option(names = "--lateness", defaultValue = "10s", converter = DurationConverter.class,
+      description = "Accept features this far behind the stream's newest one (default: ${DEFAULT-VALUE}).")
+  Duration lateness;
+
+  @Option(names = "--fps", defaultValue = "6", description = "Feature frames per second (default: ${DEFAULT-VALUE}).")
+  double fps;
+
+  @Option(names = "--state-dir", defaultValue = "data/indexer-state", paramLabel = "DIR",
+      description = "Kafka Streams state directory (default: ${DEFAULT-VALUE}).")
+  Path stateDir;
+
+  @Option(names = "--application-id", paramLabel = "ID",
+      description = "Kafka Streams application id (default: PREFIX-indexer).")
+  String applicationId;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    Path dir = model != null ? model : BundledModel.defaultDir();
+    try (LavitiModel laviti = LavitiModel.load(dir)) {
+      IndexerConfig cfg = IndexerConfig.defaults(broker.topics())
+          .withWindow(window, hop).withIdleFlush(idleFlush).withLateness(lateness).withFps(fps);
+      if (applicationId != null) {
+        cfg = cfg.withApplicationId(applicationId);
+      }
+      broker.ensureTopics();
+      CountDownLatch stop = new CountDownLatch(1);
+      CountDownLatch closed = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        stop.countDown();
+        try {
+          closed.await(60, TimeUnit.SECONDS); // let the clean shutdown below finish
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "index-shutdown"));
+      try (IndexerService service =
+          new IndexerService(broker.bootstrap(), cfg, IndexerModel.of(laviti), stateDir)) {
+        service.start();
+        System.out.println("indexing " + cfg.topics().features().name() + " -> "
+            + cfg.topics().moments().name() + " with model " + laviti.modelId() + " from " + dir
+            + " (window " + window + ", hop " + hop + "). Ctrl-C to stop.");
+        stop.await();
+      } finally {
+        closed.countDown();
+      }
+    }
+    return 0;
+  }
+}

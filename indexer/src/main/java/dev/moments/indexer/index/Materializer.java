@@ -1,0 +1,257 @@
+package dev.moments.indexer.index;
+
+import dev.moments.topics.MomentRecord;
+import dev.moments.topics.Topics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a {@link MomentIndex} equal to the content of the moments topic: a background thread
+ * consumes every partition (assigned manually, read-committed), upserts each moment, and commits
+ * the index every {@link MaterializerConfig#commitEveryRecords()} records or {@link
+ * MaterializerConfig#commitInterval()} together with the next offset of every partition in the
+ * commit's user data. On start it seeks to those stored offsets (the beginning when none), so
+ * after any crash the index is exactly the topic's content once caught up. No consumer group is
+ * used and no offsets are committed to Kafka.
+ *
+ * <p>A record that is not a valid moment (or whose embedding the index rejects) is skipped,
+ * counted in {@link #skipped()} and logged with its partition and offset.
+ *
+ * <p>NOTE: partitions are looked up once, when the topic first exists; partitions added later
+ * are picked up only after a restart.
+ */
+public final class Materializer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Materializer.class);
+  static final String OFFSET_KEY_PREFIX = "offset.";
+
+  private final String bootstrap;
+  private final Topics topics;
+  private final MomentIndex index;
+  private final MaterializerConfig cfg;
+  private final AtomicBoolean running = new AtomicBoolean();
+  private final AtomicLong lag = new AtomicLong(-1);
+  private final AtomicLong consumed = new AtomicLong();
+  private final AtomicLong skipped = new AtomicLong();
+  private volatile KafkaConsumer<byte[], byte[]> consumer;
+  private volatile Throwable failure;
+  private Thread thread;
+
+  public Materializer(String bootstrap, Topics topics, MomentIndex index, MaterializerConfig cfg) {
+    this.bootstrap = Objects.requireNonNull(bootstrap, "bootstrap");
+    this.topics = Objects.requireNonNull(topics, "topics");
+    this.index = Objects.requireNonNull(index, "index");
+    this.cfg = Objects.requireNonNull(cfg, "cfg");
+  }
+
+  /** Starts the background consumer thread; returns at once. */
+  public synchronized void start() {
+    if (thread != null) {
+      throw new IllegalStateException("materializer already started");
+    }
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, "moments-materializer-" + topics.prefix());
+    consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    running.set(true);
+    thread = new Thread(this::run, "moments-materializer");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** Records of the moments topic not yet in the index, or -1 before the first poll. */
+  public long lag() {
+    return lag.get();
+  }
+
+  /** True when every record of the topic (up to its last committed transaction) is indexed. */
+  public boolean caughtUp() {
+    return lag.get() == 0;
+  }
+
+  /** Moment records consumed so far by this instance (skipped ones included). */
+  public long consumed() {
+    return consumed.get();
+  }
+
+  /** Records that were not valid moments and were skipped. */
+  public long skipped() {
+    return skipped.get();
+  }
+
+  /** The error that stopped the consumer thread, or null while healthy. */
+  public Throwable failure() {
+    return failure;
+  }
+
+  /** Stops consuming, commits what was indexed with its offsets, and closes the consumer. */
+  @Override
+  public void close() {
+    Thread t;
+    synchronized (this) {
+      t = thread;
+    }
+    if (t == null) {
+      return;
+    }
+    running.set(false);
+    KafkaConsumer<byte[], byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
+    try {
+      t.join(30_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void run() {
+    KafkaConsumer<byte[], byte[]> c = consumer;
+    Map<TopicPartition, Long> next = new HashMap<>();
+    Map<TopicPartition, Long> committed = new HashMap<>();
+    long sinceCommit = 0;
+    long lastCommitNanos = System.nanoTime();
+    try {
+      List<TopicPartition> parts = awaitPartitions(c);
+      if (parts == null) {
+        return;
+      }
+      c.assign(parts);
+      Map<String, String> data = index.commitData();
+      for (TopicPartition tp : parts) {
+        String stored = data.get(offsetKey(tp));
+        if (stored != null) {
+          long off = Long.parseLong(stored);
+          c.seek(tp, off);
+          committed.put(tp, off);
+        } else {
+          c.seekToBeginning(List.of(tp));
+        }
+      }
+      log.info("materializing {} from stored offsets {}", topics.moments().name(), committed);
+      while (running.get()) {
+        ConsumerRecords<byte[], byte[]> recs = c.poll(cfg.pollTimeout());
+        for (ConsumerRecord<byte[], byte[]> r : recs) {
+          consumed.incrementAndGet();
+          try {
+            index.upsert(MomentRecord.fromBytes(r.value()));
+          } catch (IllegalArgumentException bad) {
+            skipped.incrementAndGet();
+            log.warn("skipping bad moment record {}-{} at offset {}: {}",
+                r.topic(), r.partition(), r.offset(), bad.getMessage());
+          }
+          sinceCommit++;
+        }
+        // The position is the next offset to read; it also moves past transaction markers.
+        for (TopicPartition tp : parts) {
+          next.put(tp, c.position(tp));
+        }
+        if (!recs.isEmpty()) {
+          index.refresh();
+        }
+        boolean moved = !next.equals(committed);
+        boolean due = System.nanoTime() - lastCommitNanos >= cfg.commitInterval().toNanos();
+        if (moved && (sinceCommit >= cfg.commitEveryRecords() || due)) {
+          index.commit(offsetData(next));
+          committed = new HashMap<>(next);
+          sinceCommit = 0;
+          lastCommitNanos = System.nanoTime();
+        }
+        lag.set(currentLag(c, parts));
+      }
+      if (!next.isEmpty() && !next.equals(committed)) {
+        index.commit(offsetData(next));
+      }
+    } catch (WakeupException e) {
+      if (running.get()) {
+        failure = e;
+      } else if (!next.isEmpty() && !next.equals(committed)) {
+        index.commit(offsetData(next));
+      }
+    } catch (RuntimeException | Error e) {
+      failure = e;
+      log.error("materializer stopped", e);
+    } finally {
+      c.close(Duration.ofSeconds(5));
+    }
+  }
+
+  private List<TopicPartition> awaitPartitions(KafkaConsumer<byte[], byte[]> c) {
+    String topic = topics.moments().name();
+    while (running.get()) {
+      List<PartitionInfo> infos;
+      try {
+        infos = c.partitionsFor(topic, Duration.ofSeconds(5));
+      } catch (org.apache.kafka.common.errors.TimeoutException e) {
+        infos = List.of();
+      }
+      if (infos != null && !infos.isEmpty()) {
+        List<TopicPartition> parts = new ArrayList<>();
+        for (PartitionInfo pi : infos) {
+          parts.add(new TopicPartition(topic, pi.partition()));
+        }
+        return parts;
+      }
+      try {
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+    }
+    return null;
+  }
+
+  private static long currentLag(KafkaConsumer<byte[], byte[]> c, Collection<TopicPartition> parts) {
+    long total = 0;
+    List<TopicPartition> unknown = new ArrayList<>();
+    for (TopicPartition tp : parts) {
+      OptionalLong l = c.currentLag(tp);
+      if (l.isPresent()) {
+        total += l.getAsLong();
+      } else {
+        unknown.add(tp);
+      }
+    }
+    if (!unknown.isEmpty()) {
+      Map<TopicPartition, Long> ends = c.endOffsets(unknown, Duration.ofSeconds(5));
+      for (TopicPartition tp : unknown) {
+        total += Math.max(0, ends.getOrDefault(tp, 0L) - c.position(tp));
+      }
+    }
+    return total;
+  }
+
+  static String offsetKey(TopicPartition tp) {
+    return OFFSET_KEY_PREFIX + tp.topic() + "." + tp.partition();
+  }
+
+  private static Map<String, String> offsetData(Map<TopicPartition, Long> next) {
+    Map<String, String> m = new HashMap<>();
+    next.forEach((tp, off) -> m.put(offsetKey(tp), Long.toString(off)));
+    return m;
+  }
+}

@@ -1,0 +1,474 @@
+package dev.moments.indexer.index;
+
+import dev.moments.topics.MomentRecord;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.document.Field;
+import org.apache.lucene.document.KnnFloatVectorField;
+import org.apache.lucene.document.LongField;
+import org.apache.lucene.document.LongPoint;
+import org.apache.lucene.document.SortedDocValuesField;
+import org.apache.lucene.document.StoredField;
+import org.apache.lucene.document.StringField;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.DocValues;
+import org.apache.lucene.index.FieldInfo;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.LeafReader;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.SegmentInfos;
+import org.apache.lucene.index.SortedDocValues;
+import org.apache.lucene.index.SortedNumericDocValues;
+import org.apache.lucene.index.StoredFields;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.index.VectorSimilarityFunction;
+import org.apache.lucene.search.BooleanClause;
+import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.search.TermInSetQuery;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.BytesRef;
+
+/**
+ * The moment index: a Lucene index on disk with one document per moment (embedding as an HNSW
+ * vector field with dot-product similarity over L2-normalized vectors, stream id, start/end ms as
+ * points and stored values, score, model id), upserted by moment id so replays never duplicate.
+ *
+ * <p>Search is k-NN with optional stream, time-overlap and minimum-similarity filters, followed
+ * by a temporal non-maximum suppression: a hit whose interval overlaps a better hit of the same
+ * stream with IoU above {@link #nmsIou()} is dropped (neighbouring sliding windows predict the
+ * same moment several times).
+ *
+ * <p>Writes become durable only through {@link #commit(Map)}, which also stores the caller's
+ * user data (the {@link Materializer} keeps its consumed offsets there). NOTE: {@link #close()}
+ * does not commit; uncommitted upserts are lost, which is what makes the offsets in the last
+ * commit describe the index exactly.
+ */
+public final class MomentIndex implements AutoCloseable {
+  static final String F_ID = "id";
+  static final String F_STREAM = "stream";
+  static final String F_START = "start";
+  static final String F_END = "end";
+  static final String F_SCORE = "score";
+  static final String F_MODEL = "model";
+  static final String F_VECTOR = "vector";
+
+  /** The default IoU above which a worse overlapping hit of the same stream is suppressed. */
+  public static final float DEFAULT_NMS_IOU = 0.5f;
+
+  private static final int MAX_CANDIDATES = 10_000;
+
+  private final Path path;
+  private final Directory dir;
+  private final IndexWriter writer;
+  private final SearcherManager searchers;
+  private final float nmsIou;
+  private volatile int dim;
+
+  private MomentIndex(Path path, Directory dir, IndexWriter writer, float nmsIou) throws IOException {
+    this.path = path;
+    this.dir = dir;
+    this.writer = writer;
+    this.nmsIou = nmsIou;
+    this.searchers = new SearcherManager(writer, null);
+    this.dim = readDim();
+  }
+
+  /** Opens the index in {@code dir}, creating it when missing, with the default NMS IoU. */
+  public static MomentIndex open(Path dir) {
+    return open(dir, DEFAULT_NMS_IOU);
+  }
+
+  /**
+   * Opens the index in {@code dir}, creating it when missing.
+   *
+   * @param nmsIou suppress a hit overlapping a better hit of the same stream with IoU above this
+   *     (in [0, 1]; 1 turns suppression off)
+   */
+  public static MomentIndex open(Path dir, float nmsIou) {
+    Objects.requireNonNull(dir, "dir");
+    if (!(nmsIou >= 0f && nmsIou <= 1f)) {
+      throw new IllegalArgumentException("nmsIou must be in [0, 1], got " + nmsIou);
+    }
+    Directory d = null;
+    try {
+      d = FSDirectory.open(dir);
+      IndexWriterConfig cfg = new IndexWriterConfig();
+      cfg.setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
+      cfg.setCommitOnClose(false);
+      cfg.setRAMBufferSizeMB(64);
+      IndexWriter w = new IndexWriter(d, cfg);
+      if (!DirectoryReader.indexExists(d)) {
+        w.commit();
+      }
+      return new MomentIndex(dir, d, w, nmsIou);
+    } catch (IOException e) {
+      if (d != null) {
+        try {
+          d.close();
+        } catch (IOException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw new UncheckedIOException("cannot open moment index at " + dir, e);
+    }
+  }
+
+  public Path path() {
+    return path;
+  }
+
+  public float nmsIou() {
+    return nmsIou;
+  }
+
+  /** The embedding dimension of the stored moments, or 0 while the index has never held one. */
+  public int dimension() {
+    return dim;
+  }
+
+  /**
+   * Inserts a moment, or replaces the moment with the same id. Visible to searches at once,
+   * durable after the next {@link #commit(Map)}.
+   *
+   * @throws IllegalArgumentException when the embedding is all zeros, not finite, or of another
+   *     dimension than the moments already in the index
+   */
+  public void upsert(MomentRecord m) {
+    float[] v = normalized(m.embedding(), "moment " + m.momentId() + " embedding");
+    synchronized (this) {
+      if (dim != 0 && v.length != dim) {
+        throw new IllegalArgumentException("moment " + m.momentId() + " has a " + v.length
+            + "-dimensional embedding, but the index holds " + dim + "-dimensional embeddings");
+      }
+      dim = v.length;
+    }
+    Document doc = new Document();
+    doc.add(new StringField(F_ID, m.momentId(), Field.Store.YES));
+    doc.add(new StringField(F_STREAM, m.streamId(), Field.Store.YES));
+    doc.add(new SortedDocValuesField(F_STREAM, new BytesRef(m.streamId())));
+    doc.add(new LongField(F_START, m.startMs(), Field.Store.YES));
+    doc.add(new LongField(F_END, m.endMs(), Field.Store.YES));
+    doc.add(new StoredField(F_SCORE, m.score()));
+    doc.add(new StoredField(F_MODEL, m.modelId()));
+    doc.add(new KnnFloatVectorField(F_VECTOR, v, VectorSimilarityFunction.DOT_PRODUCT));
+    try {
+      writer.updateDocument(new Term(F_ID, m.momentId()), doc);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write moment " + m.momentId(), e);
+    }
+  }
+
+  /** Makes every upsert so far durable, together with {@code userData} (replacing the last). */
+  public void commit(Map<String, String> userData) {
+    try {
+      writer.setLiveCommitData(new HashMap<>(userData).entrySet());
+      writer.commit();
+      searchers.maybeRefresh();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot commit moment index at " + path, e);
+    }
+  }
+
+  /** The user data of the last commit (empty for a new index). */
+  public Map<String, String> commitData() {
+    try {
+      return Map.copyOf(SegmentInfos.readLatestCommit(dir).getUserData());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the last commit of " + path, e);
+    }
+  }
+
+  /** Makes upserts so far visible to {@link #search}, {@link #size} and {@link #streams}. */
+  public void refresh() {
+    try {
+      searchers.maybeRefreshBlocking();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot refresh moment index at " + path, e);
+    }
+  }
+
+  /**
+   * The best moments for a query embedding, best first: k-NN over the moments that pass the
+   * filters, then minimum similarity, then temporal NMS per stream; at most {@code k} hits.
+   *
+   * @throws IllegalArgumentException for a null, empty, all-zero or non-finite query, a query of
+   *     another dimension than the stored moments, {@code k < 1}, or {@code fromMs > toMs}
+   */
+  public List<MomentHit> search(SearchRequest r) {
+    Objects.requireNonNull(r, "request");
+    if (r.k() < 1) {
+      throw new IllegalArgumentException("k must be >= 1, got " + r.k());
+    }
+    if (r.fromMs() != null && r.toMs() != null && r.fromMs() > r.toMs()) {
+      throw new IllegalArgumentException(
+          "time range is empty: from " + r.fromMs() + " is after to " + r.toMs());
+    }
+    float[] q = normalized(r.query(), "query vector");
+    try {
+      searchers.maybeRefresh();
+      IndexSearcher searcher = searchers.acquire();
+      try {
+        int indexDim = dimensionOf(searcher);
+        if (indexDim == 0) {
+          return List.of();
+        }
+        if (q.length != indexDim) {
+          throw new IllegalArgumentException("query vector has " + q.length
+              + " dimensions, but the index holds " + indexDim + "-dimensional moment embeddings");
+        }
+        if (r.streams() != null && r.streams().isEmpty()) {
+          return List.of();
+        }
+        Query filter = filter(r);
+        int live = searcher.getIndexReader().numDocs();
+        int candidates = Math.min(Math.max(4 * r.k(), r.k() + 50), MAX_CANDIDATES);
+        while (true) {
+          KnnFloatVectorQuery knn = new KnnFloatVectorQuery(F_VECTOR, q, candidates, filter);
+          TopDocs top = searcher.search(knn, candidates);
+          List<MomentHit> kept = suppress(searcher, top, r);
+          boolean exhausted = top.scoreDocs.length < candidates || candidates >= live
+              || candidates >= MAX_CANDIDATES;
+          if (kept.size() >= r.k() || exhausted) {
+            return kept.size() > r.k() ? List.copyOf(kept.subList(0, r.k())) : kept;
+          }
+          candidates = Math.min(candidates * 4, MAX_CANDIDATES);
+        }
+      } finally {
+        searchers.release(searcher);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot search moment index at " + path, e);
+    }
+  }
+
+  private static Query filter(SearchRequest r) {
+    BooleanQuery.Builder b = new BooleanQuery.Builder();
+    boolean any = false;
+    if (r.streams() != null) {
+      List<BytesRef> terms = r.streams().stream().map(BytesRef::new).toList();
+      b.add(new TermInSetQuery(F_STREAM, terms), BooleanClause.Occur.FILTER);
+      any = true;
+    }
+    // A moment [start, end] overlaps [from, to] iff start <= to and end >= from.
+    if (r.toMs() != null) {
+      b.add(LongPoint.newRangeQuery(F_START, Long.MIN_VALUE, r.toMs()), BooleanClause.Occur.FILTER);
+      any = true;
+    }
+    if (r.fromMs() != null) {
+      b.add(LongPoint.newRangeQuery(F_END, r.fromMs(), Long.MAX_VALUE), BooleanClause.Occur.FILTER);
+      any = true;
+    }
+    return any ? b.build() : null;
+  }
+
+  private List<MomentHit> suppress(IndexSearcher searcher, TopDocs top, SearchRequest r)
+      throws IOException {
+    StoredFields stored = searcher.storedFields();
+    List<MomentHit> hits = new ArrayList<>(top.scoreDocs.length);
+    for (ScoreDoc sd : top.scoreDocs) {
+      // Lucene scores DOT_PRODUCT as (1 + dot) / 2; undo that to report the cosine.
+      float similarity = 2f * sd.score - 1f;
+      if (r.minScore() != null && similarity < r.minScore()) {
+        continue;
+      }
+      Document d = stored.document(sd.doc);
+      hits.add(new MomentHit(
+          d.get(F_ID),
+          d.get(F_STREAM),
+          d.getField(F_START).numericValue().longValue(),
+          d.getField(F_END).numericValue().longValue(),
+          similarity,
+          d.getField(F_SCORE).numericValue().floatValue(),
+          d.get(F_MODEL)));
+    }
+    hits.sort(Comparator.comparingDouble((MomentHit h) -> -h.similarity())
+        .thenComparingDouble(h -> -h.momentScore())
+        .thenComparing(MomentHit::momentId));
+    Map<String, List<MomentHit>> keptByStream = new HashMap<>();
+    List<MomentHit> kept = new ArrayList<>();
+    for (MomentHit h : hits) {
+      List<MomentHit> same = keptByStream.computeIfAbsent(h.streamId(), s -> new ArrayList<>());
+      boolean overlaps = false;
+      for (MomentHit better : same) {
+        if (iou(h.startMs(), h.endMs(), better.startMs(), better.endMs()) > nmsIou) {
+          overlaps = true;
+          break;
+        }
+      }
+      if (!overlaps) {
+        same.add(h);
+        kept.add(h);
+      }
+    }
+    return kept;
+  }
+
+  /** Temporal IoU of [s1, e1] and [s2, e2]; two equal points have IoU 1. */
+  static double iou(long s1, long e1, long s2, long e2) {
+    long inter = Math.min(e1, e2) - Math.max(s1, s2);
+    long union = Math.max(e1, e2) - Math.min(s1, s2);
+    if (union <= 0) {
+      return s1 == s2 ? 1.0 : 0.0;
+    }
+    return Math.max(0, inter) / (double) union;
+  }
+
+  /** Per-stream counts and time extents of the live moments, ordered by stream id. */
+  public List<StreamStats> streams() {
+    try {
+      searchers.maybeRefresh();
+      IndexSearcher searcher = searchers.acquire();
+      try {
+        Map<String, long[]> acc = new TreeMap<>();
+        for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
+          LeafReader leaf = ctx.reader();
+          Bits live = leaf.getLiveDocs();
+          SortedDocValues stream = DocValues.getSorted(leaf, F_STREAM);
+          SortedNumericDocValues start = DocValues.getSortedNumeric(leaf, F_START);
+          SortedNumericDocValues end = DocValues.getSortedNumeric(leaf, F_END);
+          for (int doc = 0; doc < leaf.maxDoc(); doc++) {
+            if ((live != null && !live.get(doc)) || !stream.advanceExact(doc)
+                || !start.advanceExact(doc) || !end.advanceExact(doc)) {
+              continue;
+            }
+            String id = stream.lookupOrd(stream.ordValue()).utf8ToString();
+            long[] a = acc.computeIfAbsent(id, k -> new long[] {Long.MAX_VALUE, Long.MIN_VALUE, 0});
+            a[0] = Math.min(a[0], start.nextValue());
+            a[1] = Math.max(a[1], end.nextValue());
+            a[2]++;
+          }
+        }
+        List<StreamStats> out = new ArrayList<>(acc.size());
+        acc.forEach((id, a) -> out.add(new StreamStats(id, a[0], a[1], a[2])));
+        return out;
+      } finally {
+        searchers.release(searcher);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read streams of moment index at " + path, e);
+    }
+  }
+
+  /** The number of live moments visible to searches. */
+  public long size() {
+    try {
+      searchers.maybeRefresh();
+      IndexSearcher searcher = searchers.acquire();
+      try {
+        return searcher.getIndexReader().numDocs();
+      } finally {
+        searchers.release(searcher);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read moment index at " + path, e);
+    }
+  }
+
+  /** The bytes the index files take on disk now (committed and in-flight segments). */
+  public long sizeOnDiskBytes() {
+    long total = 0;
+    try {
+      for (String f : dir.listAll()) {
+        try {
+          total += dir.fileLength(f);
+        } catch (NoSuchFileException | java.io.FileNotFoundException gone) {
+          // deleted by a merge between listAll and fileLength
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list moment index at " + path, e);
+    }
+    return total;
+  }
+
+  /** Merges segments down to at most {@code maxSegments} (used after bulk loads). */
+  public void forceMerge(int maxSegments) {
+    try {
+      writer.forceMerge(maxSegments);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot merge moment index at " + path, e);
+    }
+  }
+
+  /** Closes the index WITHOUT committing (see the class note). */
+  @Override
+  public void close() {
+    IOException failure = null;
+    for (AutoCloseable c : new AutoCloseable[] {searchers, writer, dir}) {
+      try {
+        c.close();
+      } catch (IOException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException("cannot close moment index at " + path, e);
+      }
+    }
+    if (failure != null) {
+      throw new UncheckedIOException("cannot close moment index at " + path, failure);
+    }
+  }
+
+  private int readDim() throws IOException {
+    IndexSearcher s = searchers.acquire();
+    try {
+      return dimensionOf(s);
+    } finally {
+      searchers.release(s);
+    }
+  }
+
+  private int dimensionOf(IndexSearcher s) {
+    for (LeafReaderContext ctx : s.getIndexReader().leaves()) {
+      FieldInfo fi = ctx.reader().getFieldInfos().fieldInfo(F_VECTOR);
+      if (fi != null && fi.getVectorDimension() > 0) {
+        return fi.getVectorDimension();
+      }
+    }
+    return dim;
+  }
+
+  static float[] normalized(float[] v, String what) {
+    if (v == null || v.length == 0) {
+      throw new IllegalArgumentException(what + " must not be empty");
+    }
+    double sum = 0;
+    for (float x : v) {
+      if (!Float.isFinite(x)) {
+        throw new IllegalArgumentException(what + " has a non-finite value");
+      }
+      sum += (double) x * x;
+    }
+    if (sum == 0) {
+      throw new IllegalArgumentException(what + " must not be all zeros");
+    }
+    float inv = (float) (1.0 / Math.sqrt(sum));
+    float[] out = new float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      out[i] = v[i] * inv;
+    }
+    return out;
+  }
+}

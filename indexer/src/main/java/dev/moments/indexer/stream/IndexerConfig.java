@@ -1,0 +1,87 @@
+package dev.moments.indexer.stream;
+
+import dev.moments.topics.Topics;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The indexer's typed configuration.
+ *
+ * @param window length W of the sliding windows the model sees (default 600 s)
+ * @param hop distance between window ends (default 30 s); windows end at {@code t0 + k * hop}
+ *     where t0 is the stream's first feature timestamp
+ * @param idleFlush wall-clock time without features after which a stream's pending frames are
+ *     flushed as a final partial window (default 20 s)
+ * @param lateness how far behind a stream's newest feature timestamp a feature may arrive and still
+ *     be placed (default 10 s); a window is emitted once stream time reaches its end plus this
+ * @param fps frames per second of the features (default 6)
+ * @param topics the topics read and written
+ * @param applicationId the Kafka Streams application id (consumer group, internal topic prefix)
+ */
+public record IndexerConfig(
+    Duration window,
+    Duration hop,
+    Duration idleFlush,
+    Duration lateness,
+    double fps,
+    Topics topics,
+    String applicationId) {
+  public IndexerConfig {
+    Objects.requireNonNull(window, "window");
+    Objects.requireNonNull(hop, "hop");
+    Objects.requireNonNull(idleFlush, "idleFlush");
+    Objects.requireNonNull(lateness, "lateness");
+    Objects.requireNonNull(topics, "topics");
+    Objects.requireNonNull(applicationId, "applicationId");
+    if (window.toMillis() <= 0) {
+      throw new IllegalArgumentException("window must be at least 1 ms, got " + window);
+    }
+    if (hop.toMillis() <= 0 || hop.compareTo(window) > 0) {
+      throw new IllegalArgumentException(
+          "hop must be between 1 ms and the window (" + window + "), got " + hop);
+    }
+    if (idleFlush.toMillis() <= 0) {
+      throw new IllegalArgumentException("idle flush must be at least 1 ms, got " + idleFlush);
+    }
+    if (lateness.isNegative()) {
+      throw new IllegalArgumentException("lateness must not be negative, got " + lateness);
+    }
+    if (!(fps > 0) || Double.isInfinite(fps)) {
+      throw new IllegalArgumentException("fps must be a positive number, got " + fps);
+    }
+    if (applicationId.isBlank()) {
+      throw new IllegalArgumentException("application id must not be blank");
+    }
+  }
+
+  /** W = 600 s, hop 30 s, idle flush 20 s, lateness 10 s, 6 fps, app id {@code <prefix>-indexer}. */
+  public static IndexerConfig defaults(Topics topics) {
+    return new IndexerConfig(Duration.ofSeconds(600), Duration.ofSeconds(30),
+        Duration.ofSeconds(20), Duration.ofSeconds(10), 6.0, topics, topics.prefix() + "-indexer");
+  }
+
+  public IndexerConfig withWindow(Duration w, Duration h) {
+    return new IndexerConfig(w, h, idleFlush, lateness, fps, topics, applicationId);
+  }
+
+  public IndexerConfig withIdleFlush(Duration d) {
+    return new IndexerConfig(window, hop, d, lateness, fps, topics, applicationId);
+  }
+
+  public IndexerConfig withLateness(Duration d) {
+    return new IndexerConfig(window, hop, idleFlush, d, fps, topics, applicationId);
+  }
+
+  public IndexerConfig withFps(double f) {
+    return new IndexerConfig(window, hop, idleFlush, lateness, f, topics, applicationId);
+  }
+
+  public IndexerConfig withApplicationId(String id) {
+    return new IndexerConfig(window, hop, idleFlush, lateness, fps, topics, id);
+  }
+
+  /** One frame's duration in ms ({@code round(1000 / fps)}, at least 1). */
+  public long frameMs() {
+    return Math.max(1, Math.round(1000.0 / fps));
+  }
+}

@@ -1,0 +1,295 @@
+package dev.moments.indexer.stream;
+
+import dev.moments.model.PredictedMoment;
+import dev.moments.topics.DeadLetter;
+import dev.moments.topics.FeatureRecord;
+import dev.moments.topics.MomentRecord;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.metrics.Sensor;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Per-stream sliding windows over frame features, and model inference when a window completes.
+ *
+ * <p>Windows of stream s end at hop boundaries aligned to its first feature timestamp t0: {@code
+ * end = t0 + k * hop} (k = 1, 2, ...), and cover {@code [end - W, end)}; early windows simply hold
+ * the frames since t0. A window's nominal start {@code end - W} is its id ({@link
+ * MomentRecord#windowIdFor}). A window is emitted once the stream time (newest accepted feature
+ * timestamp) reaches {@code end + lateness}; an empty window (a gap in the stream) is skipped.
+ * When a stream receives nothing for {@code idleFlush} of wall-clock time (counted by the
+ * wall-clock punctuator, at most one punctuation interval per call, so that a stalled stream
+ * thread does not make a stream with waiting records look idle), its frames not yet
+ * covered by an emitted window are flushed as a final window ending one frame after its newest
+ * feature. Predicted times (seconds relative to the window's first frame) become epoch ms through
+ * the window's actual feature timestamps: frame index {@code round(sec * fps)} clamped to [0, T],
+ * where index T means one frame after the last frame.
+ *
+ * <p>A feature with timestamp {@code ts} is dropped as too late (counted in {@link
+ * StreamMeta#lateDropped()} and the {@code late-dropped} metric) when {@code ts < maxTs -
+ * lateness} or {@code ts < lastEmittedEnd}; otherwise it is placed by timestamp (a feature with the
+ * same stream and timestamp as a stored one replaces it). A record without a key, with an
+ * undecodable value, or whose dimension or encoder id differs from the model's goes to the
+ * dead-letter topic with the reason.
+ *
+ * <p>The feature store holds only what later windows can still need: after each emission the
+ * stream's features older than {@code lastEmittedEnd - W} are deleted.
+ */
+final class WindowingProcessor implements Processor<byte[], byte[], byte[], IndexerOutput> {
+  private static final Logger log = LoggerFactory.getLogger(WindowingProcessor.class);
+  static final String STAGE = "indexer";
+
+  private final IndexerConfig cfg;
+  private final IndexerModel model;
+  private final long windowMs;
+  private final long hopMs;
+  private final long latenessMs;
+  private final long frameMs;
+  private final long idleMs;
+  /**
+   * Idle time accumulated per stream since its last feature; in memory, so a restart re-arms
+   * idleness. Each punctuation adds at most one punctuation interval, so time the stream thread
+   * spent stalled (long inference, GC, a loaded machine) while the stream's next records were
+   * already waiting never counts as idleness.
+   */
+  private final Map<String, Long> idleFor = new HashMap<>();
+  private long punctuateEveryMs;
+  private long lastPunctuation;
+  private ProcessorContext<byte[], IndexerOutput> ctx;
+  private KeyValueStore<Bytes, byte[]> features;
+  private KeyValueStore<String, byte[]> meta;
+  private Sensor lateSensor;
+  private Sensor deadSensor;
+  private Sensor windowSensor;
+
+  WindowingProcessor(IndexerConfig cfg, IndexerModel model) {
+    this.cfg = cfg;
+    this.model = model;
+    this.windowMs = cfg.window().toMillis();
+    this.hopMs = cfg.hop().toMillis();
+    this.latenessMs = cfg.lateness().toMillis();
+    this.frameMs = cfg.frameMs();
+    this.idleMs = cfg.idleFlush().toMillis();
+  }
+
+  @Override
+  public void init(ProcessorContext<byte[], IndexerOutput> context) {
+    this.ctx = context;
+    this.features = context.getStateStore(IndexerTopology.FEATURES_STORE);
+    this.meta = context.getStateStore(IndexerTopology.META_STORE);
+    String task = context.taskId().toString();
+    var metrics = context.metrics();
+    var level = Sensor.RecordingLevel.INFO;
+    lateSensor = metrics.addRateTotalSensor("moments-indexer", task, "late-dropped", level);
+    deadSensor = metrics.addRateTotalSensor("moments-indexer", task, "dead-lettered", level);
+    windowSensor = metrics.addRateTotalSensor("moments-indexer", task, "windows-emitted", level);
+    punctuateEveryMs = Math.clamp(idleMs / 4, 100L, 5_000L);
+    lastPunctuation = context.currentSystemTimeMs();
+    context.schedule(Duration.ofMillis(punctuateEveryMs), PunctuationType.WALL_CLOCK_TIME,
+        this::flushIdle);
+  }
+
+  @Override
+  public void process(Record<byte[], byte[]> r) {
+    if (r.key() == null) {
+      deadLetter(r, "feature record has no key (the stream id)");
+      return;
+    }
+    FeatureRecord f;
+    try {
+      f = FeatureRecord.fromBytes(r.value());
+    } catch (IllegalArgumentException e) {
+      deadLetter(r, "undecodable feature record: " + e.getMessage());
+      return;
+    }
+    if (!f.encoderId().equals(model.encoderId())) {
+      deadLetter(r, "feature encoder id '" + f.encoderId() + "' differs from the model's encoder id '"
+          + model.encoderId() + "'");
+      return;
+    }
+    if (f.dim() != model.featureDim()) {
+      deadLetter(r, "feature dim " + f.dim() + " differs from the model's feature dim "
+          + model.featureDim());
+      return;
+    }
+    for (float x : f.vector()) {
+      if (!Float.isFinite(x)) {
+        deadLetter(r, "feature vector has a non-finite value");
+        return;
+      }
+    }
+    String stream = new String(r.key(), StandardCharsets.UTF_8);
+    long ts = r.timestamp();
+    byte[] stored = meta.get(stream);
+    StreamMeta m = stored == null ? StreamMeta.first(ts) : StreamMeta.fromBytes(stored);
+    if (ts < m.maxTs() - latenessMs || ts < m.lastEmittedEnd()) {
+      m = m.dropped();
+      meta.put(stream, m.toBytes());
+      lateSensor.record();
+      log.debug("dropped late feature of {} at {} (stream time {}, last window end {})",
+          stream, ts, m.maxTs(), m.lastEmittedEnd());
+      return;
+    }
+    features.put(FeatureKeys.key(stream, ts), FeatureKeys.vectorBytes(f.vector()));
+    idleFor.put(stream, 0L);
+    m = emitDue(stream, m.accepted(ts));
+    meta.put(stream, m.toBytes());
+  }
+
+  /** Emits every hop window whose end plus lateness the stream time has reached. */
+  private StreamMeta emitDue(String stream, StreamMeta m) {
+    long end = m.lastEmittedEnd() == Long.MIN_VALUE
+        ? m.t0() + hopMs
+        : m.t0() + (Math.floorDiv(m.lastEmittedEnd() - m.t0(), hopMs) + 1) * hopMs;
+    boolean any = false;
+    while (end <= m.maxTs() - latenessMs) {
+      boolean emitted = emitWindow(stream, end);
+      m = m.emitted(end, emitted);
+      any = true;
+      if (!emitted) {
+        // A gap: jump to the first window that holds the next stored frame.
+        Long next = firstTimestampAtOrAfter(stream, end);
+        if (next == null) {
+          break;
+        }
+        long jump = m.t0() + (Math.floorDiv(next - m.t0(), hopMs) + 1) * hopMs;
+        end = Math.max(end + hopMs, jump);
+      } else {
+        end += hopMs;
+      }
+    }
+    if (any) {
+      evict(stream, m.lastEmittedEnd() - windowMs);
+    }
+    return m;
+  }
+
+  /** Wall-clock punctuation: flush streams idle for {@code idleFlush} as a final window. */
+  private void flushIdle(long now) {
+    long delta = Math.clamp(now - lastPunctuation, 0L, punctuateEveryMs);
+    lastPunctuation = now;
+    List<KeyValue<String, byte[]>> all = new ArrayList<>();
+    try (KeyValueIterator<String, byte[]> it = meta.all()) {
+      it.forEachRemaining(all::add);
+    }
+    for (KeyValue<String, byte[]> kv : all) {
+      String stream = kv.key;
+      StreamMeta m = StreamMeta.fromBytes(kv.value);
+      if (m.maxTs() < m.lastEmittedEnd()) {
+        continue; // every frame is in an emitted window
+      }
+      long idle = idleFor.getOrDefault(stream, -delta) + delta; // unseen since (re)start: 0
+      idleFor.put(stream, idle);
+      if (idle < idleMs) {
+        continue;
+      }
+      long end = m.maxTs() + frameMs;
+      boolean emitted = emitWindow(stream, end);
+      m = m.emitted(end, emitted);
+      evict(stream, end - windowMs);
+      meta.put(stream, m.toBytes());
+      log.debug("flushed idle stream {} with a final window ending at {}", stream, end);
+    }
+  }
+
+  /** Runs the model over {@code [end - W, end)} of the stream; false when it holds no frame. */
+  private boolean emitWindow(String stream, long end) {
+    long nominalStart = end - windowMs;
+    List<Long> ts = new ArrayList<>();
+    List<float[]> rows = new ArrayList<>();
+    try (KeyValueIterator<Bytes, byte[]> it =
+        features.range(FeatureKeys.key(stream, nominalStart), FeatureKeys.key(stream, end - 1))) {
+      while (it.hasNext()) {
+        KeyValue<Bytes, byte[]> kv = it.next();
+        ts.add(FeatureKeys.timestamp(kv.key));
+        rows.add(FeatureKeys.vector(kv.value));
+      }
+    }
+    if (rows.isEmpty()) {
+      return false;
+    }
+    float[][] window = rows.toArray(new float[0][]);
+    List<PredictedMoment> predicted = model.predictor().predict(window, cfg.fps());
+    String windowId = MomentRecord.windowIdFor(stream, nominalStart);
+    byte[] key = stream.getBytes(StandardCharsets.UTF_8);
+    for (PredictedMoment p : predicted) {
+      long startMs = timeAt(ts, p.startSec());
+      long endMs = Math.max(startMs, timeAt(ts, p.endSec()));
+      MomentRecord mr = new MomentRecord(MomentRecord.idFor(stream, nominalStart, p.slot()),
+          stream, startMs, endMs, p.embedding(), p.score(), windowId, model.modelId());
+      ctx.forward(new Record<>(key, (IndexerOutput) new IndexerOutput.Moment(mr), end,
+          new RecordHeaders()));
+    }
+    windowSensor.record();
+    return true;
+  }
+
+  /** Epoch ms of a time relative to the window's first frame, through the actual timestamps. */
+  private long timeAt(List<Long> ts, double sec) {
+    int t = ts.size();
+    long idx = Math.round(sec * cfg.fps());
+    int i = (int) Math.clamp(idx, 0L, t);
+    return i < t ? ts.get(i) : ts.get(t - 1) + frameMs;
+  }
+
+  private Long firstTimestampAtOrAfter(String stream, long from) {
+    try (KeyValueIterator<Bytes, byte[]> it =
+        features.range(FeatureKeys.key(stream, from), FeatureKeys.key(stream, Long.MAX_VALUE))) {
+      return it.hasNext() ? FeatureKeys.timestamp(it.next().key) : null;
+    }
+  }
+
+  /** Deletes the stream's features with timestamps up to and including {@code upTo}. */
+  private void evict(String stream, long upTo) {
+    List<Bytes> old = new ArrayList<>();
+    try (KeyValueIterator<Bytes, byte[]> it =
+        features.range(FeatureKeys.key(stream, Long.MIN_VALUE), FeatureKeys.key(stream, upTo))) {
+      it.forEachRemaining(kv -> old.add(kv.key));
+    }
+    for (Bytes k : old) {
+      features.delete(k);
+    }
+  }
+
+  private void deadLetter(Record<byte[], byte[]> r, String reason) {
+    Optional<RecordMetadata> md = ctx.recordMetadata();
+    ConsumerRecord<byte[], byte[]> in = new ConsumerRecord<>(
+        md.map(RecordMetadata::topic).orElse(cfg.topics().features().name()),
+        md.map(RecordMetadata::partition).orElse(-1),
+        md.map(RecordMetadata::offset).orElse(-1L),
+        r.timestamp(), TimestampType.CREATE_TIME, -1, -1, r.key(), r.value(), r.headers(),
+        Optional.empty());
+    var out = DeadLetter.of(cfg.topics(), STAGE, in, reason);
+    deadSensor.record();
+    log.warn("dead-lettered feature record at {}-{}@{}: {}", in.topic(), in.partition(),
+        in.offset(), reason);
+    ctx.forward(new Record<>(r.key(), (IndexerOutput) new IndexerOutput.Dead(r.value()),
+        r.timestamp(), out.headers()));
+  }
+
+  @Override
+  public void close() {
+    var metrics = ctx.metrics();
+    metrics.removeSensor(lateSensor);
+    metrics.removeSensor(deadSensor);
+    metrics.removeSensor(windowSensor);
+  }
+}

@@ -1,0 +1,89 @@
+package dev.moments.indexer.index;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.moments.broker.KafkaFixture;
+import dev.moments.topics.MomentRecord;
+import dev.moments.topics.TopicAdmin;
+import dev.moments.topics.Topics;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The materializer against the real broker: upserts, skips bad records, resumes from commits. */
+class MaterializerTest {
+  @TempDir Path dir;
+
+  private static MomentRecord moment(String id, String stream, long start, float... v) {
+    return new MomentRecord(id, stream, start, start + 1000, v, 0.5f, stream + "/w", "m");
+  }
+
+  private static void send(String bootstrap, Topics topics, List<byte[]> values) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    try (var producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+      for (byte[] v : values) {
+        producer.send(new ProducerRecord<>(topics.moments().name(), "s", v));
+      }
+      producer.flush();
+    }
+  }
+
+  private static void await(BooleanSupplier done) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!done.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not reached in 60 s");
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  @Test
+  void moments_are_upserted_bad_records_skipped_and_a_restart_resumes_at_the_stored_offsets()
+      throws Exception {
+    String bootstrap = KafkaFixture.bootstrapServers();
+    Topics topics = new Topics(KafkaFixture.uniquePrefix("materializer"));
+    TopicAdmin.ensureTopics(bootstrap, topics, 1, (short) 1);
+    MaterializerConfig cfg = new MaterializerConfig(2, Duration.ofMillis(200), Duration.ofMillis(50));
+    send(bootstrap, topics, List.of(
+        moment("a", "s", 0, 1, 0).toBytes(),
+        "garbage".getBytes(StandardCharsets.UTF_8),
+        moment("b", "s", 5000, 0, 1).toBytes(),
+        moment("a", "s", 9000, 1, 1).toBytes())); // replaces a
+    try (MomentIndex index = MomentIndex.open(dir);
+        Materializer m = new Materializer(bootstrap, topics, index, cfg)) {
+      m.start();
+      await(m::caughtUp);
+      assertThat(m.consumed()).isEqualTo(4);
+      assertThat(m.skipped()).isEqualTo(1);
+      assertThat(index.size()).isEqualTo(2);
+      assertThat(index.search(SearchRequest.of(new float[] {1, 0}, 5)))
+          .extracting(MomentHit::momentId, MomentHit::startMs)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple("a", 9000L),
+              org.assertj.core.groups.Tuple.tuple("b", 5000L));
+      m.close();
+      assertThat(index.commitData())
+          .containsEntry("offset." + topics.moments().name() + ".0", "4");
+    }
+    send(bootstrap, topics, List.of(moment("c", "s", 20000, 1, 0).toBytes()));
+    try (MomentIndex index = MomentIndex.open(dir);
+        Materializer m = new Materializer(bootstrap, topics, index, cfg)) {
+      m.start();
+      await(() -> m.caughtUp() && m.consumed() >= 1);
+      assertThat(m.consumed()).isEqualTo(1); // only the new record, from the stored offset 4
+      assertThat(index.size()).isEqualTo(3);
+      assertThat(index.streams()).containsExactly(new StreamStats("s", 5000, 21000, 3));
+    }
+  }
+}

@@ -1,0 +1,195 @@
+package dev.moments.indexer.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.moments.broker.KafkaFixture;
+import dev.moments.topics.FeatureRecord;
+import dev.moments.topics.MomentRecord;
+import dev.moments.topics.TopicAdmin;
+import dev.moments.topics.Topics;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.IndexNotFoundException;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.StoredFields;
+import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.util.Bits;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Acceptance 2 on the real broker: the indexer (Kafka Streams, exactly-once) and the
+ * materializer run in a child JVM that is killed with SIGKILL mid-stream and restarted; the
+ * final index must equal the index of an uninterrupted run over the same features, and both must
+ * hold exactly the moments the windowing defines.
+ *
+ * <p>Two streams, 60 s each at 2 fps (frames at T0 + 500 i, i = 0..119), W = 20 s, hop 5 s,
+ * lateness 2 s: hop windows end at T0 + 5000 k for k = 1..11 (emitted once stream time reaches
+ * end + 2000 <= T0 + 59500), plus the idle-flush window ending at T0 + 59500 + 500 = T0 + 60000;
+ * a window's id is its end - 20000, and each window yields the model's M = 16 slots. The model
+ * is a random tiny LAVITI, the same in both runs.
+ */
+class IndexerRestartTest {
+  static final long T0 = 1_700_000_000_000L;
+  static final List<String> STREAMS = List.of("cam-1", "cam-2");
+  static final int FRAMES = 120;
+
+  @TempDir Path tmp;
+
+  @Test
+  void killing_indexer_and_materializer_mid_stream_loses_and_duplicates_nothing() throws Exception {
+    String bootstrap = KafkaFixture.bootstrapServers();
+    String ref = KafkaFixture.uniquePrefix("restart-ref");
+    String crash = KafkaFixture.uniquePrefix("restart-crash");
+    TopicAdmin.ensureTopics(bootstrap, new Topics(ref), 2, (short) 1);
+    TopicAdmin.ensureTopics(bootstrap, new Topics(crash), 2, (short) 1);
+    Set<String> expected = expectedIds();
+
+    produce(bootstrap, new Topics(ref), 0, FRAMES);
+    produce(bootstrap, new Topics(crash), 0, FRAMES / 2);
+
+    Path refIndex = tmp.resolve("ref-index");
+    Path crashIndex = tmp.resolve("crash-index");
+    Path crashState = tmp.resolve("crash-state");
+    try (RestartChild reference =
+        new RestartChild(bootstrap, ref, tmp.resolve("ref-state"), refIndex)) {
+      reference.start();
+
+      Process first = child(bootstrap, crash, crashState, crashIndex, "first");
+      try {
+        // Kill as soon as the first moments are durably indexed, well inside the idle flush.
+        awaitCommitted(crashIndex, m -> !m.isEmpty(), 90);
+        System.out.println(System.currentTimeMillis() + " killing the first child");
+      } finally {
+        first.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+      }
+      Map<String, String> atKill = committed(crashIndex);
+      assertThat(atKill).isNotEmpty().hasSizeLessThan(expected.size());
+
+      produce(bootstrap, new Topics(crash), FRAMES / 2, FRAMES);
+      Process second = child(bootstrap, crash, crashState, crashIndex, "second");
+      try {
+        Map<String, String> refFinal = awaitCommitted(refIndex, m -> m.keySet().equals(expected), 120);
+        Map<String, String> crashFinal =
+            awaitCommitted(crashIndex, m -> m.keySet().equals(expected), 120);
+        assertThat(crashFinal).isEqualTo(refFinal);
+        assertThat(liveAndMaxDocs(crashIndex)[0]).isEqualTo(expected.size());
+      } finally {
+        second.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static Set<String> expectedIds() {
+    Set<String> ids = new HashSet<>();
+    for (String s : STREAMS) {
+      List<Long> ends = new ArrayList<>();
+      for (int k = 1; k <= 11; k++) {
+        ends.add(T0 + 5000L * k);
+      }
+      ends.add(T0 + 60_000L);
+      for (long end : ends) {
+        for (int slot = 0; slot < RestartChild.SLOTS; slot++) {
+          ids.add(MomentRecord.idFor(s, end - 20_000L, slot));
+        }
+      }
+    }
+    return ids;
+  }
+
+  private static void produce(String bootstrap, Topics topics, int from, int to) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+      for (int i = from; i < to; i++) {
+        for (int s = 0; s < STREAMS.size(); s++) {
+          float[] v = new float[RestartChild.DIM];
+          v[0] = i;
+          v[1 + s] = 1;
+          v[3 + (i % 5)] = 0.5f;
+          producer.send(new ProducerRecord<>(topics.features().name(), null, T0 + 500L * i,
+              STREAMS.get(s), new FeatureRecord(RestartChild.ENCODER, v).toBytes()));
+        }
+      }
+      producer.flush();
+    }
+  }
+
+  private Process child(String bootstrap, String prefix, Path state, Path index, String name)
+      throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", RestartChild.class.getName(), bootstrap,
+        prefix, state.toString(), index.toString()));
+    Path log = Path.of("target", "restart-test-" + name + ".log");
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  /** Waits until the last commit of the index satisfies {@code done}; returns its moments. */
+  private static Map<String, String> awaitCommitted(Path dir,
+      java.util.function.Predicate<Map<String, String>> done, int seconds) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    Map<String, String> last = Map.of();
+    while (System.nanoTime() < deadline) {
+      last = committed(dir);
+      if (done.test(last)) {
+        return last;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("index at " + dir + " never reached the expected state; it holds "
+        + last.size() + " moments: " + last.keySet());
+  }
+
+  /** Moment id -> "stream start end score model" of every live document of the last commit. */
+  static Map<String, String> committed(Path dir) throws IOException {
+    Map<String, String> out = new TreeMap<>();
+    if (!Files.exists(dir)) {
+      return out;
+    }
+    try (FSDirectory d = FSDirectory.open(dir); DirectoryReader r = DirectoryReader.open(d)) {
+      for (LeafReaderContext ctx : r.leaves()) {
+        Bits live = ctx.reader().getLiveDocs();
+        StoredFields sf = ctx.reader().storedFields();
+        for (int doc = 0; doc < ctx.reader().maxDoc(); doc++) {
+          if (live != null && !live.get(doc)) {
+            continue;
+          }
+          Document x = sf.document(doc);
+          String prev = out.put(x.get("id"), x.get("stream") + " " + x.get("start") + " "
+              + x.get("end") + " " + x.get("score") + " " + x.get("model"));
+          if (prev != null) {
+            throw new AssertionError("duplicate live moment " + x.get("id"));
+          }
+        }
+      }
+    } catch (IndexNotFoundException e) {
+      return out;
+    }
+    return out;
+  }
+
+  private static int[] liveAndMaxDocs(Path dir) throws IOException {
+    try (FSDirectory d = FSDirectory.open(dir); DirectoryReader r = DirectoryReader.open(d)) {
+      return new int[] {r.numDocs(), r.maxDoc()};
+    }
+  }
+}

@@ -1,0 +1,275 @@
+package dev.moments.indexer.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.moments.topics.DeadLetter;
+import dev.moments.topics.FeatureRecord;
+import dev.moments.topics.MomentRecord;
+import dev.moments.topics.Topics;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The production topology under {@link TopologyTestDriver} with W = 10 s, hop 5 s, lateness 3 s,
+ * idle flush 20 s, 1 fps (one frame = 1000 ms). Stream "cam" starts at T0; frame i has timestamp
+ * T0 + 1000 i and feature (i, 1, 0, 0), so the {@link RecordingPredictor} shows which frames a
+ * window held. Window k ends at T0 + 5000 k, covers [end - 10000, end), has id end - 10000 and is
+ * emitted once stream time reaches end + 3000.
+ */
+class IndexerTopologyTest {
+  static final long T0 = 1_000_000L;
+  static final String ENC = "enc-test";
+  final Topics topics = new Topics("t");
+  final IndexerConfig cfg = IndexerConfig.defaults(topics)
+      .withWindow(Duration.ofSeconds(10), Duration.ofSeconds(5))
+      .withLateness(Duration.ofSeconds(3))
+      .withIdleFlush(Duration.ofSeconds(20))
+      .withFps(1.0);
+
+  @TempDir Path stateDir;
+  RecordingPredictor predictor;
+  TopologyTestDriver driver;
+  TestInputTopic<String, byte[]> in;
+  TestOutputTopic<String, MomentRecord> out;
+  TestOutputTopic<byte[], byte[]> dlq;
+
+  @BeforeEach
+  void setUp() {
+    predictor = new RecordingPredictor();
+    driver = newDriver(predictor, stateDir.resolve("a"));
+    in = driver.createInputTopic(topics.features().name(), new StringSerializer(),
+        new ByteArraySerializer());
+    out = driver.createOutputTopic(topics.moments().name(), new StringDeserializer(),
+        MomentRecord.serde().deserializer());
+    dlq = driver.createOutputTopic(topics.deadLetter().name(), new ByteArrayDeserializer(),
+        new ByteArrayDeserializer());
+  }
+
+  @AfterEach
+  void tearDown() {
+    driver.close();
+  }
+
+  private TopologyTestDriver newDriver(RecordingPredictor p, Path dir) {
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "indexer-test");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    props.put(StreamsConfig.STATE_DIR_CONFIG, dir.toString());
+    IndexerModel model = new IndexerModel(p, "test-model", 4, ENC);
+    return new TopologyTestDriver(IndexerTopology.build(new StreamsBuilder(), cfg, model), props,
+        Instant.parse("2030-01-01T00:00:00Z"));
+  }
+
+  private static byte[] feature(float frame) {
+    return new FeatureRecord(ENC, new float[] {frame, 1, 0, 0}).toBytes();
+  }
+
+  private void frame(TestInputTopic<String, byte[]> topic, double i) {
+    topic.pipeInput("cam", feature((float) i), T0 + Math.round(i * 1000));
+  }
+
+  private void frames(int... is) {
+    for (int i : is) {
+      frame(in, i);
+    }
+  }
+
+  private StreamMeta meta() {
+    KeyValueStore<String, byte[]> store = driver.getKeyValueStore(IndexerTopology.META_STORE);
+    return StreamMeta.fromBytes(store.get("cam"));
+  }
+
+  @Test
+  void a_window_is_emitted_when_stream_time_passes_its_end_plus_lateness() {
+    frames(0, 1, 3, 4, 5, 6, 7); // frame 2 is missing
+    assertThat(out.isEmpty()).isTrue();
+    frames(8); // stream time T0 + 8000 = first end (T0 + 5000) + lateness
+    List<TestRecord<String, MomentRecord>> w1 = out.readRecordsToList();
+    assertThat(RecordingPredictor.frameNumbers(predictor.windows.get(0)))
+        .containsExactly(0f, 1f, 3f, 4f);
+    // Slot 0: [0 s, 4 s] -> frame 0 = T0 .. index 4 = T (one frame past the last, T0 + 4000)
+    // = T0 + 5000. Slot 1: [1 s, 2 s] -> frames 1 and 2 of the window, whose actual
+    // timestamps are T0 + 1000 and T0 + 3000 (the gap is not assumed away).
+    assertThat(w1).extracting(TestRecord::key).containsExactly("cam", "cam");
+    assertThat(w1).extracting(TestRecord::timestamp).containsExactly(T0 + 5000, T0 + 5000);
+    MomentRecord s0 = w1.get(0).value();
+    MomentRecord s1 = w1.get(1).value();
+    assertThat(s0).isEqualTo(new MomentRecord("cam/995000/0", "cam", T0, T0 + 5000,
+        new float[] {0, 1, 0, 0}, 0.04f, "cam/995000", "test-model"));
+    assertThat(s1).isEqualTo(new MomentRecord("cam/995000/1", "cam", T0 + 1000, T0 + 3000,
+        new float[] {4, 1, 0, 0}, 0.5f, "cam/995000", "test-model"));
+
+    frames(9, 10, 11, 12);
+    assertThat(out.isEmpty()).isTrue();
+    frames(13); // T0 + 13000 = second end (T0 + 10000) + lateness
+    List<MomentRecord> w2 = out.readValuesToList();
+    assertThat(RecordingPredictor.frameNumbers(predictor.windows.get(1)))
+        .containsExactly(0f, 1f, 3f, 4f, 5f, 6f, 7f, 8f, 9f);
+    assertThat(w2).extracting(MomentRecord::momentId)
+        .containsExactly("cam/1000000/0", "cam/1000000/1");
+    assertThat(w2.get(0).windowId()).isEqualTo("cam/1000000");
+    assertThat(w2.get(0).endMs()).isEqualTo(T0 + 10000);
+    assertThat(meta().windows()).isEqualTo(2);
+  }
+
+  @Test
+  void the_same_input_gives_the_same_moments_and_ids() {
+    frames(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14);
+    List<KeyValue<String, MomentRecord>> first = out.readKeyValuesToList();
+    RecordingPredictor p2 = new RecordingPredictor();
+    try (TopologyTestDriver d2 = newDriver(p2, stateDir.resolve("b"))) {
+      TestInputTopic<String, byte[]> in2 = d2.createInputTopic(topics.features().name(),
+          new StringSerializer(), new ByteArraySerializer());
+      for (int i = 0; i <= 14; i++) {
+        frame(in2, i);
+      }
+      List<KeyValue<String, MomentRecord>> second = d2.createOutputTopic(topics.moments().name(),
+          new StringDeserializer(), MomentRecord.serde().deserializer()).readKeyValuesToList();
+      assertThat(second).isEqualTo(first);
+    }
+    assertThat(first).extracting(kv -> kv.value.momentId()).containsExactly(
+        "cam/995000/0", "cam/995000/1", "cam/1000000/0", "cam/1000000/1");
+  }
+
+  @Test
+  void an_idle_stream_is_flushed_as_a_short_final_window_once() {
+    frames(0, 1, 2, 3, 4, 5, 6, 7, 8);
+    assertThat(out.readValuesToList()).hasSize(2); // the first hop window
+    tick(10);
+    assertThat(out.isEmpty()).isTrue();
+    tick(11); // 21 s idle >= 20 s
+    // Final window: end = newest (T0 + 8000) + one frame = T0 + 9000, id T0 - 1000 = 999000,
+    // frames 0..8; slot 0 spans [T0, T0 + 9000].
+    List<MomentRecord> last = out.readValuesToList();
+    assertThat(RecordingPredictor.frameNumbers(predictor.windows.get(1)))
+        .containsExactly(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f);
+    assertThat(last).extracting(MomentRecord::momentId)
+        .containsExactly("cam/999000/0", "cam/999000/1");
+    assertThat(last.get(0).startMs()).isEqualTo(T0);
+    assertThat(last.get(0).endMs()).isEqualTo(T0 + 9000);
+    tick(60);
+    assertThat(out.isEmpty()).isTrue();
+    assertThat(meta().lastEmittedEnd()).isEqualTo(T0 + 9000);
+  }
+
+  @Test
+  void a_stalled_stream_thread_does_not_make_a_stream_look_idle() {
+    frames(0, 1, 2, 3, 4, 5, 6, 7, 8);
+    out.readValuesToList();
+    tick(1);
+    // One jump of 60 s, as when the thread was stuck in a long inference: counts as one 5 s
+    // punctuation interval, not as 60 s of idleness.
+    driver.advanceWallClockTime(Duration.ofSeconds(60));
+    assertThat(out.isEmpty()).isTrue();
+    tick(20);
+    assertThat(out.readValuesToList()).extracting(MomentRecord::momentId)
+        .containsExactly("cam/999000/0", "cam/999000/1");
+  }
+
+  /** Advances the wall clock one second at a time, as a running app's punctuator sees it. */
+  private void tick(int seconds) {
+    for (int i = 0; i < seconds; i++) {
+      driver.advanceWallClockTime(Duration.ofSeconds(1));
+    }
+  }
+
+  @Test
+  void a_late_feature_within_the_tolerance_is_placed_by_its_timestamp() {
+    frames(0, 1, 2, 4, 5, 6);
+    frames(3); // 3 s behind stream time T0 + 6000: within the 3 s tolerance
+    frames(7, 8);
+    assertThat(RecordingPredictor.frameNumbers(predictor.windows.get(0)))
+        .containsExactly(0f, 1f, 2f, 3f, 4f);
+    assertThat(meta().lateDropped()).isZero();
+    assertThat(meta().frames()).isEqualTo(9);
+  }
+
+  @Test
+  void a_feature_too_late_is_dropped_and_counted() {
+    frames(0, 1, 2, 3, 4, 5, 6, 7, 8); // window ending T0 + 5000 emitted
+    frame(in, 4.5); // before the last emitted window end
+    frames(9);
+    frame(in, 5.5); // after that end, but 3.5 s behind stream time T0 + 9000
+    assertThat(meta().lateDropped()).isEqualTo(2);
+    frames(10, 11, 12, 13);
+    assertThat(RecordingPredictor.frameNumbers(predictor.windows.get(1)))
+        .containsExactly(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f);
+    assertThat(meta().frames()).isEqualTo(14);
+    assertThat(driver.metrics().entrySet()).anySatisfy(e -> {
+      assertThat(e.getKey().name()).isEqualTo("late-dropped-total");
+      assertThat(e.getValue().metricValue()).isEqualTo(2.0);
+    });
+  }
+
+  @Test
+  void features_of_the_wrong_dimension_or_encoder_or_undecodable_go_to_the_dead_letter_topic() {
+    byte[] wrongDim = new FeatureRecord(ENC, new float[] {1, 2, 3}).toBytes();
+    byte[] wrongEnc = new FeatureRecord("other-enc", new float[] {1, 2, 3, 4}).toBytes();
+    byte[] garbage = "not a feature".getBytes(StandardCharsets.UTF_8);
+    in.pipeInput("cam", wrongDim, T0);
+    in.pipeInput("cam", wrongEnc, T0);
+    in.pipeInput("cam", garbage, T0);
+    in.pipeInput((String) null, feature(0), T0);
+    frames(0);
+    List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+    List<String> reasons = new ArrayList<>();
+    for (TestRecord<byte[], byte[]> r : dead) {
+      reasons.add(DeadLetter.header(r.headers(), DeadLetter.HEADER_REASON));
+      assertThat(DeadLetter.header(r.headers(), DeadLetter.HEADER_STAGE)).isEqualTo("indexer");
+      assertThat(DeadLetter.header(r.headers(), DeadLetter.HEADER_TOPIC))
+          .isEqualTo(topics.features().name());
+    }
+    assertThat(reasons).containsExactly(
+        "feature dim 3 differs from the model's feature dim 4",
+        "feature encoder id 'other-enc' differs from the model's encoder id 'enc-test'",
+        "undecodable feature record: not a feature record: missing 'MF' magic",
+        "feature record has no key (the stream id)");
+    assertThat(dead.get(0).value()).isEqualTo(wrongDim);
+    assertThat(DeadLetter.header(dead.get(2).headers(), DeadLetter.HEADER_OFFSET)).isEqualTo("2");
+    assertThat(out.isEmpty()).isTrue();
+    assertThat(meta().frames()).isEqualTo(1); // the good record after them was processed
+  }
+
+  @Test
+  void the_store_keeps_only_what_later_windows_need() {
+    for (int i = 0; i <= 40; i++) {
+      frame(in, i);
+    }
+    // Stream time T0 + 40000: windows up to end T0 + 35000 emitted (35000 + 3000 <= 40000);
+    // later windows start after T0 + 25000, so frames 0..25 are gone and 26..40 remain.
+    assertThat(meta().windows()).isEqualTo(7);
+    KeyValueStore<Bytes, byte[]> store = driver.getKeyValueStore(IndexerTopology.FEATURES_STORE);
+    List<Long> kept = new ArrayList<>();
+    try (KeyValueIterator<Bytes, byte[]> it = store.all()) {
+      it.forEachRemaining(kv -> kept.add(FeatureKeys.timestamp(kv.key) - T0));
+    }
+    List<Long> expected = new ArrayList<>();
+    for (long i = 26; i <= 40; i++) {
+      expected.add(i * 1000);
+    }
+    assertThat(kept).isEqualTo(expected);
+  }
+}

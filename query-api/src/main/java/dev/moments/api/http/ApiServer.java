@@ -1,0 +1,178 @@
+package dev.moments.api.http;
+
+import com.fasterxml.jackson.core.JacksonException;
+import dev.moments.api.PipelineStatus;
+import dev.moments.api.auth.Tokens;
+import dev.moments.api.frames.FrameStore;
+import dev.moments.api.metrics.Metrics;
+import dev.moments.api.search.MomentStore;
+import dev.moments.api.search.SearchService;
+import dev.moments.api.search.StreamService;
+import dev.moments.featurizer.encoder.TextEncoder;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.staticfiles.Location;
+import io.javalin.json.JavalinJackson;
+import io.javalin.validation.ValidationError;
+import io.javalin.validation.ValidationException;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Moments HTTP server: search, streams, frames, health, metrics, OpenAPI and the web page,
+ * built from injected services. Usable in-process: {@code new ApiServer(deps).start(0).port()}.
+ *
+ * <p>Authentication: every {@code /api/*} route needs a token ({@code Authorization: Bearer T}
+ * or {@code ?token=T}) unless the server was built with {@link Tokens#insecure()}; {@code /},
+ * {@code /health}, {@code /metrics} and {@code /openapi.json} are open.
+ */
+public final class ApiServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+
+  /** Every route the server answers, as "METHOD path" (the OpenAPI document lists each). */
+  public static final List<String> ROUTES = List.of(
+      "GET /api/search", "POST /api/search", "GET /api/streams", "GET /api/streams/{id}/frame",
+      "GET /health", "GET /metrics", "GET /openapi.json");
+
+  /**
+   * What the server is built from.
+   *
+   * @param encoder the text tower used to embed questions
+   * @param store the moment index
+   * @param frames the frames of the streams
+   * @param tokens who may see which stream
+   * @param status the state of broker, index and materializer
+   * @param metrics where request and search metrics go
+   */
+  public record Deps(TextEncoder encoder, MomentStore store, FrameStore frames, Tokens tokens,
+      PipelineStatus status, Metrics metrics) {
+    public Deps {
+      Objects.requireNonNull(encoder, "encoder");
+      Objects.requireNonNull(store, "store");
+      Objects.requireNonNull(frames, "frames");
+      Objects.requireNonNull(tokens, "tokens");
+      Objects.requireNonNull(status, "status");
+      Objects.requireNonNull(metrics, "metrics");
+    }
+  }
+
+  private final Javalin app;
+
+  public ApiServer(Deps deps) {
+    this.app = create(deps);
+  }
+
+  /** The Javalin app, not started (tests hand it to {@code JavalinTest}). */
+  public Javalin app() {
+    return app;
+  }
+
+  /** Starts listening on {@code port} (0 = any free port) on all interfaces. */
+  public ApiServer start(int port) {
+    app.start(port);
+    return this;
+  }
+
+  /** Starts listening on {@code host:port}. */
+  public ApiServer start(String host, int port) {
+    app.start(host, port);
+    return this;
+  }
+
+  /** The bound port once started. */
+  public int port() {
+    return app.port();
+  }
+
+  /** Stops the server. */
+  @Override
+  public void close() {
+    app.stop();
+  }
+
+  /** Builds the Javalin app (routes, auth, errors, static page, metrics). */
+  public static Javalin create(Deps deps) {
+    Metrics metrics = deps.metrics();
+    metrics.gauge("moments_ingest_lag_records", "Records of the moments topic not yet in the index.",
+        () -> deps.status().ingestLag());
+    metrics.gauge("moments_index_moments", "Live moments in the index.", () -> deps.store().size());
+    metrics.gauge("moments_index_size_bytes", "Bytes the moment index takes on disk.", () -> deps.store().sizeOnDiskBytes());
+    metrics.gauge("moments_index_caught_up", "1 once the index has caught up with the moments topic.",
+        () -> deps.status().caughtUp() ? 1 : 0);
+
+    SearchController search = new SearchController(new SearchService(deps.encoder(), deps.store()), metrics);
+    StreamsController streams = new StreamsController(new StreamService(deps.store(), deps.frames()), deps.frames());
+    SystemController system = new SystemController(deps.status(), metrics);
+    Auth auth = new Auth(deps.tokens());
+
+    return Javalin.create(config -> {
+      config.startup.showJavalinBanner = false;
+      config.jsonMapper(new JavalinJackson(JavalinJackson.defaultMapper(), false));
+      config.validation.register(Times.EpochMs.class, Times::parse);
+      config.staticFiles.add(sf -> {
+        sf.hostedPath = "/";
+        sf.directory = "/dev/moments/api/web";
+        sf.location = Location.CLASSPATH;
+      });
+      config.routes.beforeMatched("/api/*", auth::authenticate);
+      config.routes.get("/api/search", search::get);
+      config.routes.post("/api/search", search::post);
+      config.routes.get("/api/streams", streams::list);
+      config.routes.get("/api/streams/{id}/frame", streams::frame);
+      config.routes.get("/health", system::health);
+      config.routes.get("/metrics", system::metrics);
+      config.routes.get("/openapi.json", system::openapi);
+      config.routes.after(ctx -> metrics.request(ctx.method().name(), route(ctx), ctx.statusCode()));
+      config.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.getMessage()));
+      config.routes.exception(ValidationException.class, (e, ctx) -> error(ctx, 400, message(e)));
+      config.routes.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
+      config.routes.exception(JacksonException.class, (e, ctx) -> error(ctx, 400, "body is not valid JSON: " + e.getOriginalMessage()));
+      config.routes.exception(IllegalStateException.class, (e, ctx) -> {
+        LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
+        error(ctx, 500, e.getMessage());
+      });
+      config.routes.exception(Exception.class, (e, ctx) -> {
+        LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
+        error(ctx, 500, "internal error: " + e.getClass().getSimpleName());
+      });
+    });
+  }
+
+  private static String route(Context ctx) {
+    io.javalin.router.Endpoint e = ctx.endpoints().matchedHttpEndpoint();
+    if (e != null) {
+      return e.path;
+    }
+    return ctx.statusCode() == 404 ? "unmatched" : "static";
+  }
+
+  private static void error(Context ctx, int status, String message) {
+    ctx.status(status).json(Map.of("error", message));
+  }
+
+  // Javalin's validation messages are codes (NULLCHECK_FAILED, TYPE_CONVERSION_FAILED); say it in words.
+  private static String message(ValidationException e) {
+    for (Map.Entry<String, List<ValidationError<Object>>> f : e.getErrors().entrySet()) {
+      for (ValidationError<Object> err : f.getValue()) {
+        String field = f.getKey();
+        return switch (err.getMessage()) {
+          case "NULLCHECK_FAILED" -> field + " is required";
+          case "TYPE_CONVERSION_FAILED" -> conversion(field, err);
+          default -> err.getMessage();
+        };
+      }
+    }
+    return "invalid request";
+  }
+
+  private static String conversion(String field, ValidationError<Object> err) {
+    Exception cause = err.exception();
+    if (cause instanceof IllegalArgumentException && cause.getMessage() != null && cause.getMessage().contains("not a time")) {
+      return field + ": " + cause.getMessage();
+    }
+    return field + " has a bad value '" + err.value + "'";
+  }
+}
