@@ -13,9 +13,49 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
 
-/** Creates the Moments topics when they are missing. */
+/**
+ * Creates the Moments topics when they are missing, and returns only once every partition's
+ * leader serves requests.
+ *
+ * <p>NOTE: right after a topic is created, a broker can briefly answer produce requests with
+ * NOT_LEADER_OR_FOLLOWER while later batches of the same idempotent producer already succeed;
+ * the producer then retries its first batch forever with OUT_OF_ORDER_SEQUENCE_NUMBER. Waiting
+ * until a ListOffsets request (served by the leader only) succeeds on every partition closes that
+ * window for every producer that starts after {@link #ensureTopics} returns.
+ */
 public final class TopicAdmin {
+  private static final long LEADER_WAIT_MS = 30_000;
+
   private TopicAdmin() {}
+
+  /** Blocks until ListOffsets succeeds on every partition of {@code names}. */
+  private static void awaitLeaders(Admin admin, List<String> names)
+      throws InterruptedException, TimeoutException {
+    long deadline = System.currentTimeMillis() + LEADER_WAIT_MS;
+    String last = "";
+    while (System.currentTimeMillis() < deadline) {
+      try {
+        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> specs =
+            new java.util.HashMap<>();
+        for (var d : admin.describeTopics(names).allTopicNames().get(10, TimeUnit.SECONDS).values()) {
+          for (var p : d.partitions()) {
+            if (p.leader() == null || p.leader().isEmpty()) {
+              throw new ExecutionException("partition " + d.name() + "-" + p.partition() + " has no leader", null);
+            }
+            specs.put(new org.apache.kafka.common.TopicPartition(d.name(), p.partition()),
+                org.apache.kafka.clients.admin.OffsetSpec.latest());
+          }
+        }
+        admin.listOffsets(specs).all().get(10, TimeUnit.SECONDS);
+        return;
+      } catch (ExecutionException e) {
+        last = String.valueOf(e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+        Thread.sleep(100);
+      }
+    }
+    throw new TimeoutException("topic partitions have no serving leader after "
+        + LEADER_WAIT_MS + " ms: " + last);
+  }
 
   /**
    * Creates every topic of {@code topics} that does not exist yet.
@@ -61,6 +101,7 @@ public final class TopicAdmin {
           }
         }
       }
+      awaitLeaders(admin, topics.names());
       return created;
     } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException("cannot reach Kafka at " + bootstrap + ": " + e, e);
