@@ -1,6 +1,7 @@
 package dev.moments.trainer;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -51,14 +52,13 @@ final class Adam {
       for (Parameter p : params) {
         NDArray g = p.getArray().getGradient();
         grads.add(g);
-        sq += g.square().sum().getFloat();
+        // in double: a float sum of squares overflows to +inf for gradients above ~1e19
+        sq += g.toType(DataType.FLOAT64, false).square().sum().getDouble();
       }
       double norm = Math.sqrt(sq);
       if (!Double.isFinite(norm)) {
         // a non-finite gradient would poison the parameters and the moments: skip this update
-        for (NDArray g : grads) {
-          JniUtils.zeroGrad((PtNDArray) g);
-        }
+        zeroGradients();
         return norm;
       }
       float clip = clipNorm > 0 && norm > clipNorm ? (float) (clipNorm / norm) : 1f;
@@ -70,10 +70,22 @@ final class Adam {
         v.get(i).muli(BETA2).addi(g.square().muli(1 - BETA2));
         NDArray update = m.get(i).div(c1).divi(v.get(i).div(c2).sqrt().addi(EPS)).muli((float) lr);
         params.get(i).getArray().subi(update);
-        // zero the gradient for the next backward pass (in place: keeps resume bit-exact)
-        grads.get(i).subi(grads.get(i));
       }
+      zeroGradients();
       return norm;
+    }
+  }
+
+  /**
+   * Sets every gradient to exactly zero for the next backward pass.
+   *
+   * <p>NOTE: {@code grad.subi(grad)} (what DJL's own collector does) leaves NaN and infinity in
+   * place (NaN - NaN = NaN), so one non-finite step would poison every later one; {@code
+   * zeroGrad} on the parameter writes zeros whatever the gradient held.
+   */
+  void zeroGradients() {
+    for (Parameter p : params) {
+      JniUtils.zeroGrad((PtNDArray) p.getArray());
     }
   }
 
