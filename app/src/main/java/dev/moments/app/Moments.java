@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       "Run 'moments COMMAND --help' for a command's options."
     },
     subcommands = {
+      DemoCommand.class,
       BrokerCommand.class,
       IngestCommand.class,
       FeaturizeCommand.class,

@@ -1,0 +1,288 @@
+package dev.moments.app.demo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.moments.api.MomentsServer;
+import dev.moments.api.auth.TokenFile;
+import dev.moments.broker.EmbeddedBroker;
+import dev.moments.featurizer.encoder.Encoders;
+import dev.moments.featurizer.encoder.ImageEncoder;
+import dev.moments.featurizer.service.FeaturizerConfig;
+import dev.moments.featurizer.service.FeaturizerService;
+import dev.moments.indexer.index.StreamStats;
+import dev.moments.indexer.stream.BundledModel;
+import dev.moments.indexer.stream.IndexerConfig;
+import dev.moments.indexer.stream.IndexerModel;
+import dev.moments.indexer.stream.IndexerService;
+import dev.moments.ingest.IngestResult;
+import dev.moments.ingest.Ingestor;
+import dev.moments.ingest.SourceOptions;
+import dev.moments.model.LavitiModel;
+import dev.moments.topics.TopicAdmin;
+import dev.moments.topics.Topics;
+import dev.moments.world.Scene;
+import dev.moments.world.SynthWorld;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+
+/**
+ * The built-in demo in one JVM: an embedded broker, rendered first-person scenes ingested as
+ * camera streams (one per video, stream id = its {@code video_uid}), the featurizer, the indexer,
+ * and the query API with a generated token; then a few example questions asked over HTTP.
+ *
+ * <p>Everything lives under the data directory: {@code broker/} (Kafka's logs), {@code world-*}
+ * (the rendered scenes and their annotations, keyed by the world's parameters), {@code index/},
+ * {@code indexer-state/}, {@code tokens} and {@code ingested/} markers, so a second run reuses
+ * the broker's records and the index and starts in seconds.
+ *
+ * <p>NOTE: the demo runs the bundled encoder ({@code models/tiny-clip}) and the bundled
+ * {@code models/laviti-tiny} checkpoint, both randomly initialised: it shows the live pipeline
+ * working end to end, but its answers are not meaningful until trained weights are given
+ * ({@code --encoder}, {@code --model}).
+ */
+public final class DemoRunner implements AutoCloseable {
+  /** Capture time of the first demo video's first frame; video i starts i hours later. */
+  static final long BASE_MS = Instant.parse("2025-01-06T09:00:00Z").toEpochMilli();
+
+  /** The demo's parameters. */
+  public record Options(Path data, int port, int videos, double minutes, long seed, double speed,
+      Path encoder, Path model) {
+    public Options {
+      if (videos < 1 || videos > 20) {
+        throw new IllegalArgumentException("--videos must be in 1..20, got " + videos);
+      }
+      if (speed < 0) {
+        throw new IllegalArgumentException("--speed must be >= 0 (0 = as fast as possible), got " + speed);
+      }
+    }
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Options o;
+  private final Consumer<String> log;
+  private final List<AutoCloseable> open = new ArrayList<>();
+  private EmbeddedBroker broker;
+  private MomentsServer server;
+  private String token;
+  private List<Scene> scenes;
+  private Path world;
+
+  public DemoRunner(Options options, Consumer<String> log) {
+    this.o = options;
+    this.log = log;
+  }
+
+  /** Starts every part, ingests what the broker does not hold yet and waits until it is indexed. */
+  public void start() throws IOException, InterruptedException {
+    Files.createDirectories(o.data());
+    long t0 = System.nanoTime();
+    broker = keep(EmbeddedBroker.start(o.data().resolve("broker"), 0));
+    Topics topics = Topics.defaults();
+    TopicAdmin.ensureTopics(broker.bootstrapServers(), topics, 2, (short) 1);
+    log.accept(step("broker", t0) + " Kafka at " + broker.bootstrapServers() + " (data in "
+        + o.data().resolve("broker") + ")");
+
+    long t1 = System.nanoTime();
+    SynthWorld.Spec spec = new SynthWorld.Spec(o.videos(), o.seed(), o.minutes(), 320, 240, 6);
+    world = o.data().resolve(String.format(Locale.ROOT, "world-s%d-v%d-m%s", o.seed(), o.videos(), o.minutes()));
+    if (Files.exists(world.resolve(SynthWorld.SCENES))) {
+      scenes = SynthWorld.readScenes(world.resolve(SynthWorld.SCENES));
+      log.accept(step("scenes", t1) + " " + scenes.size() + " videos from the cache " + world);
+    } else {
+      scenes = SynthWorld.render(world, spec, 2);
+      log.accept(step("scenes", t1) + " rendered " + scenes.size() + " videos into " + world);
+    }
+
+    long t2 = System.nanoTime();
+    Path encoderDir = o.encoder() != null ? o.encoder() : Encoders.defaultDir();
+    Path modelDir = o.model() != null ? o.model() : BundledModel.defaultDir();
+    ImageEncoder image = keep(Encoders.loadImage(encoderDir));
+    LavitiModel laviti = keep(LavitiModel.load(modelDir));
+    laviti.checkCompatible(image.id(), image.dim());
+    FeaturizerService featurizer = keep(new FeaturizerService(
+        FeaturizerConfig.defaults(broker.bootstrapServers(), topics), image));
+    featurizer.start();
+    double longest = scenes.stream().mapToDouble(Scene::durationSec).max().orElseThrow();
+    IndexerConfig ic = IndexerConfig.defaults(topics)
+        .withWindow(Duration.ofSeconds((long) Math.ceil(longest) + 10), Duration.ofSeconds(30))
+        .withIdleFlush(Duration.ofSeconds(3)).withFps(6);
+    IndexerService indexer = keep(new IndexerService(broker.bootstrapServers(), ic, IndexerModel.of(laviti),
+        o.data().resolve("indexer-state")));
+    indexer.start();
+    Path tokens = o.data().resolve("tokens");
+    if (!Files.exists(tokens)) {
+      byte[] b = new byte[16];
+      new SecureRandom().nextBytes(b);
+      Files.writeString(tokens, "# generated by moments demo\n" + HexFormat.of().formatHex(b) + " *\n");
+    }
+    token = Files.readAllLines(tokens).stream().filter(l -> !l.isBlank() && !l.startsWith("#"))
+        .findFirst().orElseThrow().split("\\s+")[0];
+    server = keep(MomentsServer.start(MomentsServer.Config.of(o.data().resolve("index"), o.port(), encoderDir,
+        TokenFile.load(tokens), broker.bootstrapServers(), topics)));
+    log.accept(step("services", t2) + " featurizer (" + image.id() + "), indexer (model " + laviti.modelId()
+        + "), query API on port " + server.port());
+
+    long t3 = System.nanoTime();
+    long frames = 0;
+    Path markers = Files.createDirectories(o.data().resolve("ingested"));
+    try (Ingestor ingestor = new Ingestor(broker.bootstrapServers(), topics, 0.85, line -> {})) {
+      for (int i = 0; i < scenes.size(); i++) {
+        Scene s = scenes.get(i);
+        Path marker = markers.resolve(s.videoUid());
+        if (Files.exists(marker)) {
+          continue; // already in Kafka from an earlier run
+        }
+        IngestResult r = ingestor.ingest(s.videoUid(), world.resolve(s.videoUid() + ".mp4").toString(),
+            SourceOptions.defaults().withFps(6).withStartTimeMs(startMs(i)).withSpeed(o.speed()));
+        frames += r.framesSent();
+        Files.writeString(marker, r.summary() + "\n");
+      }
+    }
+    log.accept(step("ingest", t3) + (frames == 0 ? " nothing new (streams already in Kafka)"
+        : " " + frames + " frames of " + scenes.size() + " streams"));
+
+    long t4 = System.nanoTime();
+    awaitIndexed(Duration.ofMinutes(10));
+    log.accept(step("index", t4) + " " + server.index().size() + " moments of "
+        + server.index().streams().size() + " streams searchable");
+  }
+
+  /** The capture time of video {@code i}'s first frame. */
+  static long startMs(int i) {
+    return BASE_MS + i * 3_600_000L;
+  }
+
+  private void awaitIndexed(Duration timeout) throws InterruptedException {
+    Set<String> want = scenes.stream().map(Scene::videoUid).collect(Collectors.toSet());
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      Map<String, StreamStats> have = server.index().streams().stream()
+          .collect(Collectors.toMap(StreamStats::streamId, s -> s));
+      boolean complete = server.materializer().caughtUp();
+      for (int i = 0; i < scenes.size() && complete; i++) {
+        StreamStats st = have.get(scenes.get(i).videoUid());
+        // the stream's last window (flushed when the stream went idle) reaches its last seconds
+        complete = st != null && st.lastMs() >= startMs(i) + (long) (scenes.get(i).durationSec() * 1000) - 5_000;
+      }
+      if (complete && have.keySet().containsAll(want)) {
+        return;
+      }
+      Thread.sleep(250);
+    }
+    throw new IllegalStateException("the demo streams were not indexed within " + timeout.toSeconds() + " s");
+  }
+
+  /** One answer printed by {@link #examples(int)}. */
+  public record Answer(String question, String streamId, double startSec, double endSec, double score,
+      String truthStream, double truthStart, double truthEnd) {
+    public boolean overlaps() {
+      return streamId != null && streamId.equals(truthStream) && startSec < truthEnd && endSec > truthStart;
+    }
+  }
+
+  /** Asks up to {@code n} of the scenes' questions over HTTP (all streams, k = 1). */
+  public List<Answer> examples(int n) throws IOException, InterruptedException {
+    HttpClient http = HttpClient.newHttpClient();
+    List<Answer> out = new ArrayList<>();
+    for (int i = 0; i < scenes.size() && out.size() < n; i++) {
+      Scene s = scenes.get(i);
+      if (s.queries().isEmpty()) {
+        continue;
+      }
+      Scene.SceneQuery q = s.queries().get(0);
+      JsonNode body = search(http, q.query(), 1);
+      JsonNode top = body.path("results").path(0);
+      String stream = top.isMissingNode() ? null : top.path("streamId").asText();
+      int video = stream == null ? -1 : indexOf(stream);
+      long origin = video < 0 ? 0 : startMs(video);
+      out.add(new Answer(q.query(), stream,
+          stream == null ? 0 : (top.path("startMs").asLong() - origin) / 1000.0,
+          stream == null ? 0 : (top.path("endMs").asLong() - origin) / 1000.0,
+          top.path("score").asDouble(), s.videoUid(), q.startSec(), q.endSec()));
+    }
+    return out;
+  }
+
+  /** {@code GET /api/search} with the demo token. */
+  public JsonNode search(HttpClient http, String q, int k) throws IOException, InterruptedException {
+    HttpRequest req = HttpRequest.newBuilder(URI.create(baseUrl() + "api/search?k=" + k + "&q="
+            + URLEncoder.encode(q, StandardCharsets.UTF_8)))
+        .header("Authorization", "Bearer " + token).GET().build();
+    HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException("search answered " + r.statusCode() + ": " + r.body());
+    }
+    return JSON.readTree(r.body());
+  }
+
+  private int indexOf(String uid) {
+    for (int i = 0; i < scenes.size(); i++) {
+      if (scenes.get(i).videoUid().equals(uid)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  public String baseUrl() {
+    return "http://localhost:" + server.port() + "/";
+  }
+
+  /** The page with the token, the line scripts wait for. */
+  public String readyUrl() {
+    return baseUrl() + "?token=" + token;
+  }
+
+  public String token() {
+    return token;
+  }
+
+  public List<Scene> scenes() {
+    return scenes;
+  }
+
+  public Path world() {
+    return world;
+  }
+
+  private <T extends AutoCloseable> T keep(T resource) {
+    open.add(resource);
+    return resource;
+  }
+
+  private static String step(String name, long t0) {
+    return String.format(Locale.ROOT, "[%-8s %6.1f s]", name, (System.nanoTime() - t0) / 1e9);
+  }
+
+  /** Stops every part, newest first. */
+  @Override
+  public void close() {
+    for (int i = open.size() - 1; i >= 0; i--) {
+      try {
+        open.get(i).close();
+      } catch (Exception e) {
+        log.accept("while stopping: " + e.getMessage());
+      }
+    }
+    open.clear();
+  }
+}
