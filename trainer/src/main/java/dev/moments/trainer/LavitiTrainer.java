@@ -330,10 +330,6 @@ public final class LavitiTrainer {
         throw new IllegalStateException("loss became " + lossValue + " at step " + (step + 1) + "; lower --lr");
       }
       double norm = adam.step(step + 1, lr, o.clipNorm());
-      if (Boolean.getBoolean("moments.debugSteps")) {
-        System.err.printf("dbg step %d loss %.4f norm %.4g t %.4g b %.4g%n", step + 1, lossValue, norm,
-            Math.exp(block.logitScale().getArray().getFloat(0)), block.logitBias().getArray().getFloat(0));
-      }
       if (!Double.isFinite(norm)) {
         skipped++;
         System.err.println("step " + (step + 1) + ": non-finite gradient norm, update skipped (" + skipped + " so far)");
