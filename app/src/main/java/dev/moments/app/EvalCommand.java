@@ -20,13 +20,93 @@ import picocli.CommandLine.Option;
 /** {@code moments eval}: offline evaluation with the official Ego4D NLQ / CharadesEgo metrics. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
     description = "Score models and prediction files with the official NLQ and CharadesEgo metrics.",
-    subcommands = {EvalCommand.ScoreNlq.class, EvalCommand.ScoreCharades.class})
+    subcommands = {EvalCommand.Nlq.class, EvalCommand.ScoreNlq.class, EvalCommand.ScoreCharades.class})
 final class EvalCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
+  }
+
+  /** {@code moments eval nlq}: zero-shot NLQ of a LAVITI checkpoint, next to the baselines. */
+  @Command(name = "nlq", mixinStandardHelpOptions = true,
+      description = "Zero-shot Ego4D NLQ of a model: rank its moments by similarity with each query, "
+          + "write the official prediction JSON and print R@{1,3,5} x IoU{0.3,0.5} and mean IoU next to "
+          + "the random-interval and frame-similarity baselines.")
+  static final class Nlq implements Callable<Integer> {
+    @Option(names = "--annotations", required = true, paramLabel = "FILE", description = "nlq_val.json (official layout).")
+    Path annotations;
+
+    @Option(names = "--features", required = true, paramLabel = "DIR",
+        description = "Frame features: {video_uid}.npy + manifest.json.")
+    Path features;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "LAVITI checkpoint directory.")
+    Path model;
+
+    @Option(names = "--text-embeddings", paramLabel = "NPZ",
+        description = "Query text embeddings (texts.npy + embeddings.npy); default: encode with --text-encoder.")
+    Path textEmbeddings;
+
+    @Option(names = "--text-encoder", paramLabel = "DIR",
+        description = "Text encoder directory (default: the bundled models/tiny-clip).")
+    Path textEncoder;
+
+    @Option(names = "--predictions-out", paramLabel = "FILE", description = "Write the official prediction JSON here.")
+    Path predictionsOut;
+
+    @Option(names = "--window-sec", defaultValue = "600", description = "Window length (default: ${DEFAULT-VALUE}).")
+    double windowSec;
+
+    @Option(names = "--stride-sec", defaultValue = "300", description = "Window stride for longer clips (default: ${DEFAULT-VALUE}).")
+    double strideSec;
+
+    @Option(names = "--json", description = "Print the model's metrics as one JSON object (percent).")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+      NlqAnnotations gt = NlqAnnotations.read(annotations);
+      dev.moments.featurizer.store.FeatureManifest manifest = dev.moments.featurizer.store.FeatureManifest.read(features);
+      dev.moments.featurizer.encoder.TextEncoder encoder = null;
+      try (dev.moments.model.LavitiModel m = dev.moments.model.LavitiModel.load(model)) {
+        m.checkCompatible(manifest.encoderId(), manifest.dim());
+        dev.moments.eval.QueryText text;
+        if (textEmbeddings != null) {
+          text = dev.moments.eval.QueryText.fromTable(
+              dev.moments.featurizer.store.TextEmbeddings.read(textEmbeddings), textEmbeddings);
+        } else {
+          encoder = dev.moments.featurizer.encoder.Encoders.loadText(
+              textEncoder != null ? textEncoder : dev.moments.featurizer.encoder.Encoders.defaultDir());
+          text = dev.moments.eval.QueryText.fromEncoder(encoder);
+        }
+        dev.moments.eval.NlqEvaluator.Run run = new dev.moments.eval.NlqEvaluator(m, text,
+            new dev.moments.eval.NlqEvaluator.Options(windowSec, strideSec, 5, 0.95)).run(gt, features);
+        if (predictionsOut != null) {
+          NlqPredictions.write(predictionsOut, run.predictions());
+        }
+        NlqMetrics.Scores scores = NlqMetrics.score(gt, run.predictions());
+        if (json) {
+          System.out.println(Reports.json(scores.asMap()));
+          return 0;
+        }
+        Map<String, NlqMetrics.Scores> rows = new LinkedHashMap<>();
+        rows.put(m.modelId(), scores);
+        rows.put("random intervals", NlqMetrics.score(gt, Baselines.randomIntervals(gt, 5, 0)));
+        rows.put("frame similarity", NlqMetrics.score(gt, Baselines.frameSimilarity(gt, features, text, 5)));
+        System.out.print(Reports.nlqTable(rows));
+        System.out.println(Reports.nlqCounts(scores));
+        if (predictionsOut != null) {
+          System.out.println("predictions: " + predictionsOut);
+        }
+        return 0;
+      } finally {
+        if (encoder != null) {
+          encoder.close();
+        }
+      }
+    }
   }
 
   /** {@code moments eval score-nlq}. */

@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       BenchCommand.class,
       SynthCommand.class,
+      TrainCommand.class,
       EvalCommand.class,
       CommandLine.HelpCommand.class,
     })

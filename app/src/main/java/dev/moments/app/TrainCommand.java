@@ -1,0 +1,146 @@
+package dev.moments.app;
+
+import dev.moments.featurizer.encoder.Encoders;
+import dev.moments.featurizer.encoder.TextEncoder;
+import dev.moments.featurizer.store.TextEmbeddings;
+import dev.moments.model.LavitiConfig;
+import dev.moments.trainer.LavitiTrainer;
+import dev.moments.trainer.TimedText;
+import dev.moments.trainer.TrainingSet;
+import dev.moments.trainer.ego4d.Narration;
+import dev.moments.trainer.ego4d.Narrations;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code moments train}: pre-train LAVITI on narrations and frame features. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+    description = "Pre-train a LAVITI model on Ego4D-format narrations and frame features; checkpoints "
+        + "each epoch and at the end, with the loss curve as CSV and PNG next to it.",
+    subcommands = {TrainEncodersCommand.class})
+final class TrainCommand implements Callable<Integer> {
+  @Option(names = "--narrations", required = true, paramLabel = "FILE", description = "Ego4D narration.json.")
+  Path narrations;
+
+  @Option(names = "--features", required = true, paramLabel = "DIR", description = "{video_uid}.npy + manifest.json.")
+  Path features;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Checkpoint directory.")
+  Path out;
+
+  @Option(names = "--text-embeddings", paramLabel = "NPZ",
+      description = "Narration text embeddings (texts.npy + embeddings.npy); default: encode with --text-encoder.")
+  Path textEmbeddings;
+
+  @Option(names = "--text-encoder", paramLabel = "DIR",
+      description = "Text encoder for the narrations (default: the bundled models/tiny-clip); the table is "
+          + "cached as OUT/text_embeddings.npz.")
+  Path textEncoder;
+
+  @Option(names = "--config", defaultValue = "paper", paramLabel = "tiny|paper|FILE",
+      description = "Model size: tiny, paper (DESIGN §4) or a config JSON (default: ${DEFAULT-VALUE}).")
+  String config;
+
+  @Option(names = "--epochs", defaultValue = "20", description = "Epochs (default: ${DEFAULT-VALUE}).")
+  int epochs;
+
+  @Option(names = "--max-steps", defaultValue = "0", description = "Stop after this many steps; 0 = no limit.")
+  long maxSteps;
+
+  @Option(names = "--batch", defaultValue = "8", description = "Chunks per step (default: ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Option(names = "--lr", defaultValue = "1e-4", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+  double lr;
+
+  @Option(names = "--chunk-sec", defaultValue = "600", description = "Chunk length in seconds (default: ${DEFAULT-VALUE}).")
+  double chunkSec;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--resume", description = "Continue the run saved in --out exactly where it stopped.")
+  boolean resume;
+
+  @Override
+  public Integer call() throws Exception {
+    Map<String, List<TimedText>> timed = new LinkedHashMap<>();
+    Set<String> texts = new LinkedHashSet<>();
+    for (Map.Entry<String, List<Narration>> e : Narrations.read(narrations).byVideo().entrySet()) {
+      List<TimedText> list = new ArrayList<>();
+      for (Narration n : e.getValue()) {
+        list.add(new TimedText(n.timestampSec(), n.text()));
+        texts.add(n.text());
+      }
+      timed.put(e.getKey(), list);
+    }
+    if (texts.isEmpty()) {
+      throw new IllegalArgumentException(narrations + " has no usable narration");
+    }
+    TextEmbeddings table = textTable(texts);
+    TrainingSet data = TrainingSet.open(features, timed, table::get, chunkSec);
+    if (data.chunks().isEmpty()) {
+      throw new IllegalArgumentException("no narrated video of " + narrations + " has features in " + features);
+    }
+    LavitiConfig cfg = switch (config) {
+      case "tiny" -> LavitiConfig.tiny(data.featureDim(), data.textDim());
+      case "paper" -> LavitiConfig.paper(data.featureDim(), data.textDim());
+      default -> LavitiConfig.read(Path.of(config));
+    };
+    if (cfg.featureDim() != data.featureDim() || cfg.textDim() != data.textDim()) {
+      throw new IllegalArgumentException("config expects features of dim " + cfg.featureDim() + " and text of dim "
+          + cfg.textDim() + ", the data has " + data.featureDim() + " and " + data.textDim());
+    }
+    LavitiTrainer.Options o = LavitiTrainer.Options.defaults(out).withEpochs(epochs).withBatch(batch).withLr(lr)
+        .withSeed(seed).withResume(resume).withProgress(true);
+    if (maxSteps > 0) {
+      o = o.withMaxSteps(maxSteps);
+    }
+    LavitiTrainer.Result r = LavitiTrainer.train(data, cfg, o, null, System.err);
+    System.out.printf(Locale.ROOT, "trained %d steps on %d chunks; loss %.4f -> %.4f; checkpoint %s%n",
+        r.steps(), data.chunks().size(), r.meanLoss(true, 5), r.meanLoss(false, 5), r.checkpoint());
+    return 0;
+  }
+
+  private TextEmbeddings textTable(Set<String> texts) throws Exception {
+    if (textEmbeddings != null) {
+      TextEmbeddings t = TextEmbeddings.read(textEmbeddings);
+      long missing = texts.stream().filter(x -> t.get(x) == null).count();
+      if (missing > 0) {
+        System.err.println("warning: " + missing + " of " + texts.size() + " narration texts have no embedding in "
+            + textEmbeddings + "; those narrations are left out");
+      }
+      return t;
+    }
+    Path cache = out.resolve("text_embeddings.npz");
+    if (Files.exists(cache)) {
+      TextEmbeddings t = TextEmbeddings.read(cache);
+      if (t.texts().containsAll(texts)) {
+        return t;
+      }
+    }
+    try (TextEncoder enc = Encoders.loadText(textEncoder != null ? textEncoder : Encoders.defaultDir())) {
+      List<String> list = List.copyOf(texts);
+      Map<String, float[]> table = new LinkedHashMap<>();
+      for (int i = 0; i < list.size(); i += 256) {
+        List<String> part = list.subList(i, Math.min(list.size(), i + 256));
+        float[][] v = enc.encode(part);
+        for (int j = 0; j < part.size(); j++) {
+          table.put(part.get(j), v[j]);
+        }
+      }
+      Files.createDirectories(out);
+      TextEmbeddings.write(cache, table);
+      return TextEmbeddings.read(cache);
+    }
+  }
+}

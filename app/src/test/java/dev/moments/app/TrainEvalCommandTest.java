@@ -1,0 +1,98 @@
+package dev.moments.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.moments.model.LavitiModel;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** synth features -> train -> eval nlq through the command line, and train --resume. */
+class TrainEvalCommandTest {
+  @TempDir Path dir;
+
+  private record Out(int rc, String out, String err) {}
+
+  private static Out run(String... args) {
+    PrintStream old = System.out;
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    StringWriter err = new StringWriter();
+    System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+    try {
+      var cl = Moments.commandLine();
+      cl.setErr(new PrintWriter(err, true));
+      int rc = cl.execute(args);
+      return new Out(rc, buf.toString(StandardCharsets.UTF_8), err.toString());
+    } finally {
+      System.setOut(old);
+    }
+  }
+
+  @Test
+  void a_model_trained_from_the_command_line_is_scored_and_resumes_where_it_stopped() throws Exception {
+    Path data = dir.resolve("synth");
+    assertThat(run("synth", "features", "--out", data.toString(), "--videos", "4", "--minutes", "2",
+        "--dim", "16").rc()).isZero();
+    Path model = dir.resolve("model");
+    String npz = data.resolve("text_embeddings.npz").toString();
+    Out train = run("train", "--narrations", data.resolve("narration.json").toString(), "--features",
+        data.resolve("features").toString(), "--text-embeddings", npz, "--out", model.toString(),
+        "--config", "tiny", "--max-steps", "6", "--batch", "2", "--lr", "1e-3", "--chunk-sec", "60");
+    assertThat(train.rc()).as(train.err()).isZero();
+    assertThat(train.out()).contains("trained 6 steps");
+    for (String f : new String[] {"config.json", "metadata.json"}) {
+      assertThat(model.resolve(f)).exists();
+    }
+    try (var files = Files.list(model)) {
+      assertThat(files.map(p -> p.getFileName().toString()))
+          .anyMatch(n -> n.endsWith(".csv")).anyMatch(n -> n.endsWith(".png"));
+    }
+    try (LavitiModel m = LavitiModel.load(model)) {
+      assertThat(m.metadata().step()).isEqualTo(6);
+    }
+
+    Out resumed = run("train", "--narrations", data.resolve("narration.json").toString(), "--features",
+        data.resolve("features").toString(), "--text-embeddings", npz, "--out", model.toString(),
+        "--config", "tiny", "--max-steps", "9", "--batch", "2", "--lr", "1e-3", "--chunk-sec", "60", "--resume");
+    assertThat(resumed.rc()).as(resumed.err()).isZero();
+    try (LavitiModel m = LavitiModel.load(model)) {
+      assertThat(m.metadata().step()).isEqualTo(9);
+    }
+
+    Path preds = dir.resolve("preds.json");
+    Out eval = run("eval", "nlq", "--annotations", data.resolve("nlq_val.json").toString(), "--features",
+        data.resolve("features").toString(), "--model", model.toString(), "--text-embeddings", npz,
+        "--predictions-out", preds.toString(), "--json");
+    assertThat(eval.rc()).as(eval.err()).isZero();
+    JsonNode metrics = new ObjectMapper().readTree(eval.out());
+    for (String k : new String[] {"r1_iou0.3", "r3_iou0.3", "r5_iou0.3", "r1_iou0.5", "r3_iou0.5", "r5_iou0.5", "miou"}) {
+      assertThat(metrics.path(k).asDouble(-1)).as(k).isBetween(0.0, 100.0);
+    }
+    assertThat(preds).exists();
+    // the written file scores the same with the standalone scorer
+    Out score = run("eval", "score-nlq", "--annotations", data.resolve("nlq_val.json").toString(),
+        "--predictions", preds.toString(), "--json");
+    assertThat(new ObjectMapper().readTree(score.out()).path("r5_iou0.3").asDouble())
+        .isEqualTo(metrics.path("r5_iou0.3").asDouble());
+  }
+
+  @Test
+  void a_model_for_other_features_is_refused_in_one_line() throws Exception {
+    Path data = dir.resolve("synth");
+    assertThat(run("synth", "features", "--out", data.toString(), "--videos", "2", "--minutes", "1",
+        "--dim", "16").rc()).isZero();
+    Out eval = run("eval", "nlq", "--annotations", data.resolve("nlq_val.json").toString(), "--features",
+        data.resolve("features").toString(), "--model", "../models/laviti-tiny", "--text-embeddings",
+        data.resolve("text_embeddings.npz").toString());
+    assertThat(eval.rc()).isEqualTo(1);
+    assertThat(eval.err().strip()).startsWith("moments nlq: ").doesNotContain("\n").contains("dim");
+  }
+}
