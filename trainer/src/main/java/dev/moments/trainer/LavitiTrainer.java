@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 
@@ -42,7 +43,9 @@ import java.util.Random;
  * <p>Exact resume: all randomness is a pure function of the seed and the position in the loop
  * (epoch order from {@code (seed, epoch)}, interval sampling and narration subsampling from
  * {@code (seed, step)}), and the optimizer state is saved bit-for-bit, so a resumed run takes the
- * same steps with the same data as an uninterrupted one.
+ * same steps with the same data as an uninterrupted one. The losses agree up to libtorch's
+ * floating-point rounding, which may differ for a restored (differently aligned) tensor and which
+ * Adam amplifies over later steps.
  */
 public final class LavitiTrainer {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -114,10 +117,13 @@ public final class LavitiTrainer {
   record State(long step, int epoch, int batchInEpoch, long seed, long totalSteps, long warmup, double lr, int batch) {}
 
   /**
-   * The outcome of a run: every logged step of this and earlier (resumed) runs, and the wall time
-   * of each step taken in this run (data loading, forward, matching, loss, backward, Adam).
+   * The outcome of a run: every logged step of this and earlier (resumed) runs, the wall time of
+   * each step taken in this run (data loading, forward, matching, loss, backward, Adam), and what
+   * each of those steps trained on ({@code batches}: chunks, sampled intervals and kept narrations,
+   * one line per step, so two runs can be compared on their data exactly).
    */
-  public record Result(long steps, List<TrainingCurve.Point> curve, Path checkpoint, List<Double> stepMillis) {
+  public record Result(long steps, List<TrainingCurve.Point> curve, Path checkpoint, List<Double> stepMillis,
+      List<String> batches) {
     /** Mean loss of the first / last {@code n} logged steps. */
     public double meanLoss(boolean first, int n) {
       List<TrainingCurve.Point> pts = first ? curve.subList(0, Math.min(n, curve.size()))
@@ -185,6 +191,7 @@ public final class LavitiTrainer {
     private State state;
     private Map<String, Double> metrics = new LinkedHashMap<>();
     private final List<Double> stepMillis = new ArrayList<>();
+    private final List<String> batches = new ArrayList<>();
     private int skipped;
 
     Run(TrainingSet data, LavitiModel model, Options o, State state, int stepsPerEpoch, EpochListener listener,
@@ -254,7 +261,7 @@ public final class LavitiTrainer {
       if (bar != null) {
         bar.finish();
       }
-      return new Result(state.step(), curve.points(), o.out(), List.copyOf(stepMillis));
+      return new Result(state.step(), curve.points(), o.out(), List.copyOf(stepMillis), List.copyOf(batches));
     }
 
     private List<Integer> epochOrder(int epoch) {
@@ -273,6 +280,7 @@ public final class LavitiTrainer {
       List<float[][]> windows = new ArrayList<>();
       List<float[][]> texts = new ArrayList<>();
       List<double[][]> positions = new ArrayList<>();
+      StringBuilder seen = new StringBuilder("step ").append(step + 1).append(':');
       for (TrainingSet.Chunk c : batch) {
         windows.add(data.frames(c));
         // narrations -> sampled intervals -> relative positions; at most M narrations per chunk
@@ -288,7 +296,12 @@ public final class LavitiTrainer {
         }
         texts.add(t);
         positions.add(pos);
+        seen.append(' ').append(c.videoUid()).append('@').append(c.from());
+        for (int k : keep) {
+          seen.append(String.format(Locale.ROOT, " %d[%.6f,%.6f]", k, iv[k][0], iv[k][1]));
+        }
       }
+      batches.add(seen.toString());
       double lossValue;
       try (NDScope scope = new NDScope();
           NDManager sub = model.manager().newSubManager()) {

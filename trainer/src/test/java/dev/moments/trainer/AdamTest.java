@@ -10,9 +10,11 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.GradientCollector;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class AdamTest {
   @Test
@@ -55,6 +57,80 @@ class AdamTest {
       double norm = adam.step(1, 0.1, 1.0);
       // 6 weights + 2 biases... only the weights get 1e25: sqrt(6) * 1e25
       assertThat(norm).isCloseTo(Math.sqrt(6) * 1e25, org.assertj.core.data.Percentage.withPercentage(0.01));
+    }
+  }
+
+  @Test
+  void saved_and_loaded_state_continues_with_exactly_the_updates_of_an_uninterrupted_run(@TempDir Path dir)
+      throws Exception {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      List<Parameter> a = linear(manager);
+      List<Parameter> b = linear(manager);
+      Adam full = new Adam(a, manager);
+      Adam first = new Adam(b, manager);
+      for (int step = 1; step <= 5; step++) {
+        quadratic(a, step);
+        full.step(step, 0.05, 1.0);
+        if (step <= 2) {
+          quadratic(b, step);
+          first.step(step, 0.05, 1.0);
+        }
+      }
+      Path state = dir.resolve("adam.ndlist");
+      first.save(state);
+      // a new optimizer over the same parameters, as after a restart: moments from the file
+      List<Parameter> c = linear(manager);
+      for (int i = 0; i < c.size(); i++) {
+        c.get(i).getArray().set(b.get(i).getArray().toFloatArray());
+      }
+      Adam resumed = new Adam(c, manager);
+      resumed.load(state, manager);
+      for (int step = 3; step <= 5; step++) {
+        quadratic(c, step);
+        resumed.step(step, 0.05, 1.0);
+      }
+      for (int i = 0; i < a.size(); i++) {
+        assertThat(c.get(i).getArray().toFloatArray()).containsExactly(a.get(i).getArray().toFloatArray());
+      }
+      // and a fresh optimizer (zero moments) would not have: the state file matters
+      List<Parameter> d = linear(manager);
+      for (int i = 0; i < d.size(); i++) {
+        d.get(i).getArray().set(b.get(i).getArray().toFloatArray());
+      }
+      Adam reset = new Adam(d, manager);
+      for (int step = 3; step <= 5; step++) {
+        quadratic(d, step);
+        reset.step(step, 0.05, 1.0);
+      }
+      assertThat(d.get(0).getArray().toFloatArray()).isNotEqualTo(a.get(0).getArray().toFloatArray());
+    }
+  }
+
+  private static List<Parameter> linear(NDManager manager) {
+    Linear linear = Linear.builder().setUnits(3).build();
+    linear.initialize(manager, DataType.FLOAT32, new Shape(1, 4));
+    List<Parameter> params = new ArrayList<>();
+    linear.getParameters().forEach(p -> params.add(p.getValue()));
+    float[] w = new float[12];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (i % 5 - 2) * 0.3f + 0.01f * i;
+    }
+    params.get(0).getArray().set(w);
+    params.get(1).getArray().set(new float[] {0.5f, -0.25f, 1f});
+    params.forEach(p -> p.getArray().setRequiresGradient(true));
+    return params;
+  }
+
+  /** Leaves the gradient of step * sum(p^2 + p^3) on every parameter (elementwise, so exact). */
+  private static void quadratic(List<Parameter> params, int step) {
+    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+      NDArray loss = null;
+      for (Parameter p : params) {
+        NDArray x = p.getArray();
+        NDArray l = x.square().add(x.pow(3)).sum().mul(step);
+        loss = loss == null ? l : loss.add(l);
+      }
+      gc.backward(loss);
     }
   }
 
