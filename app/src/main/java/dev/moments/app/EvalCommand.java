@@ -20,13 +20,23 @@ import picocli.CommandLine.Option;
 /** {@code moments eval}: offline evaluation with the official Ego4D NLQ / CharadesEgo metrics. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
     description = "Score models and prediction files with the official NLQ and CharadesEgo metrics.",
-    subcommands = {EvalCommand.Nlq.class, EvalCommand.ScoreNlq.class, EvalCommand.ScoreCharades.class})
+    subcommands = {EvalCommand.Nlq.class, EvalCommand.ScoreNlq.class, EvalCommand.Charades.class,
+        EvalCommand.ScoreCharades.class})
 final class EvalCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
+  }
+
+  /** The window: as given, else the model's training chunk length, else the paper's 600 s. */
+  static double window(dev.moments.model.LavitiModel m, Double given) {
+    return given != null ? given : m.metadata().trainingChunkSec().orElse(600);
+  }
+
+  static double stride(dev.moments.model.LavitiModel m, Double window, Double given) {
+    return given != null ? given : window(m, window) / 2;
   }
 
   /** {@code moments eval nlq}: zero-shot NLQ of a LAVITI checkpoint, next to the baselines. */
@@ -56,11 +66,12 @@ final class EvalCommand implements Runnable {
     @Option(names = "--predictions-out", paramLabel = "FILE", description = "Write the official prediction JSON here.")
     Path predictionsOut;
 
-    @Option(names = "--window-sec", defaultValue = "600", description = "Window length (default: ${DEFAULT-VALUE}).")
-    double windowSec;
+    @Option(names = "--window-sec", paramLabel = "SEC",
+        description = "Window length (default: the model's training chunk length, else 600).")
+    Double windowSec;
 
-    @Option(names = "--stride-sec", defaultValue = "300", description = "Window stride for longer clips (default: ${DEFAULT-VALUE}).")
-    double strideSec;
+    @Option(names = "--stride-sec", paramLabel = "SEC", description = "Window stride for longer clips (default: half the window).")
+    Double strideSec;
 
     @Option(names = "--json", description = "Print the model's metrics as one JSON object (percent).")
     boolean json;
@@ -82,7 +93,7 @@ final class EvalCommand implements Runnable {
           text = dev.moments.eval.QueryText.fromEncoder(encoder);
         }
         dev.moments.eval.NlqEvaluator.Run run = new dev.moments.eval.NlqEvaluator(m, text,
-            new dev.moments.eval.NlqEvaluator.Options(windowSec, strideSec, 5, 0.95)).run(gt, features);
+            new dev.moments.eval.NlqEvaluator.Options(window(m, windowSec), stride(m, windowSec, strideSec), 5, 0.95)).run(gt, features);
         if (predictionsOut != null) {
           NlqPredictions.write(predictionsOut, run.predictions());
         }
@@ -145,6 +156,92 @@ final class EvalCommand implements Runnable {
       System.out.print(Reports.nlqTable(rows));
       System.out.println(Reports.nlqCounts(scores));
       return 0;
+    }
+  }
+
+  /** {@code moments eval charades}: zero-shot CharadesEgo of a LAVITI checkpoint. */
+  @Command(name = "charades", mixinStandardHelpOptions = true,
+      description = "Zero-shot CharadesEgo of a model: per video, the mean similarity of its moments with each "
+          + "class name; writes the score CSV and prints video-level mAP next to the random-score and "
+          + "frame-similarity baselines.")
+  static final class Charades implements Callable<Integer> {
+    @Option(names = "--annotations", required = true, paramLabel = "CSV",
+        description = "CharadesEgo annotation CSV (id, ..., actions, length).")
+    Path annotations;
+
+    @Option(names = "--classes", required = true, paramLabel = "TXT", description = "Charades_v1_classes.txt.")
+    Path classes;
+
+    @Option(names = "--features", required = true, paramLabel = "DIR",
+        description = "Frame features: {id}.npy + manifest.json.")
+    Path features;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "LAVITI checkpoint directory.")
+    Path model;
+
+    @Option(names = "--text-embeddings", paramLabel = "NPZ",
+        description = "Class-name text embeddings (texts.npy + embeddings.npy); default: encode with --text-encoder.")
+    Path textEmbeddings;
+
+    @Option(names = "--text-encoder", paramLabel = "DIR",
+        description = "Text encoder directory (default: the bundled models/tiny-clip).")
+    Path textEncoder;
+
+    @Option(names = "--scores-out", paramLabel = "FILE", description = "Write the score CSV (id,c000,...) here.")
+    Path scoresOut;
+
+    @Option(names = "--window-sec", paramLabel = "SEC",
+        description = "Window length (default: the model's training chunk length, else 600).")
+    Double windowSec;
+
+    @Option(names = "--stride-sec", paramLabel = "SEC", description = "Window stride for longer videos (default: half the window).")
+    Double strideSec;
+
+    @Option(names = "--json", description = "Print the model's metrics as one JSON object (percent).")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+      CharadesAnnotations gt = CharadesAnnotations.read(annotations, classes);
+      dev.moments.featurizer.store.FeatureManifest manifest = dev.moments.featurizer.store.FeatureManifest.read(features);
+      dev.moments.featurizer.encoder.TextEncoder encoder = null;
+      try (dev.moments.model.LavitiModel m = dev.moments.model.LavitiModel.load(model)) {
+        m.checkCompatible(manifest.encoderId(), manifest.dim());
+        dev.moments.eval.QueryText text;
+        if (textEmbeddings != null) {
+          text = dev.moments.eval.QueryText.fromTable(
+              dev.moments.featurizer.store.TextEmbeddings.read(textEmbeddings), textEmbeddings);
+        } else {
+          encoder = dev.moments.featurizer.encoder.Encoders.loadText(
+              textEncoder != null ? textEncoder : dev.moments.featurizer.encoder.Encoders.defaultDir());
+          text = dev.moments.eval.QueryText.fromEncoder(encoder);
+        }
+        Map<String, double[]> modelScores =
+            new dev.moments.eval.CharadesEvaluator(m, text, window(m, windowSec), stride(m, windowSec, strideSec)).scores(gt, features);
+        List<String> ids = gt.classes().stream().map(CharadesAnnotations.ChClass::id).toList();
+        if (scoresOut != null) {
+          CharadesScores.write(scoresOut, ids, modelScores);
+        }
+        CharadesMap.Result r = CharadesMap.compute(gt, modelScores);
+        if (json) {
+          System.out.println(Reports.json(r.asMap()));
+          return 0;
+        }
+        Map<String, CharadesMap.Result> rows = new LinkedHashMap<>();
+        rows.put(m.modelId(), r);
+        rows.put("random scores", CharadesMap.compute(gt, Baselines.randomScores(gt, 0)));
+        rows.put("frame similarity", CharadesMap.compute(gt, Baselines.frameSimilarityScores(gt, features, text)));
+        System.out.print(Reports.charadesTable(rows));
+        System.out.println(Reports.charadesCounts(r));
+        if (scoresOut != null) {
+          System.out.println("scores: " + scoresOut);
+        }
+        return 0;
+      } finally {
+        if (encoder != null) {
+          encoder.close();
+        }
+      }
     }
   }
 

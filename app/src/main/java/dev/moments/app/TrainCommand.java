@@ -46,8 +46,8 @@ final class TrainCommand implements Callable<Integer> {
           + "cached as OUT/text_embeddings.npz.")
   Path textEncoder;
 
-  @Option(names = "--config", defaultValue = "paper", paramLabel = "tiny|paper|FILE",
-      description = "Model size: tiny, paper (DESIGN §4) or a config JSON (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--config", defaultValue = "paper", paramLabel = "tiny|small|paper|FILE",
+      description = "Model size: tiny, small, paper (DESIGN §4) or a config JSON (default: ${DEFAULT-VALUE}).")
   String config;
 
   @Option(names = "--epochs", defaultValue = "20", description = "Epochs (default: ${DEFAULT-VALUE}).")
@@ -78,7 +78,7 @@ final class TrainCommand implements Callable<Integer> {
     for (Map.Entry<String, List<Narration>> e : Narrations.read(narrations).byVideo().entrySet()) {
       List<TimedText> list = new ArrayList<>();
       for (Narration n : e.getValue()) {
-        list.add(new TimedText(n.timestampSec(), n.text()));
+        list.add(new TimedText(n.timestampSec(), n.text(), n.pass()));
         texts.add(n.text());
       }
       timed.put(e.getKey(), list);
@@ -93,6 +93,7 @@ final class TrainCommand implements Callable<Integer> {
     }
     LavitiConfig cfg = switch (config) {
       case "tiny" -> LavitiConfig.tiny(data.featureDim(), data.textDim());
+      case "small" -> LavitiConfig.small(data.featureDim(), data.textDim());
       case "paper" -> LavitiConfig.paper(data.featureDim(), data.textDim());
       default -> LavitiConfig.read(Path.of(config));
     };

@@ -82,6 +82,26 @@ class TrainEvalCommandTest {
         "--predictions", preds.toString(), "--json");
     assertThat(new ObjectMapper().readTree(score.out()).path("r5_iou0.3").asDouble())
         .isEqualTo(metrics.path("r5_iou0.3").asDouble());
+
+    // CharadesEgo: the model's score CSV, its mAP, and the same mAP from the standalone scorer
+    Path scores = dir.resolve("charades_scores.csv");
+    String csv = data.resolve("CharadesEgo_v1_test.csv").toString();
+    String classes = data.resolve("Charades_v1_classes.txt").toString();
+    Out charades = run("eval", "charades", "--annotations", csv, "--classes", classes, "--features",
+        data.resolve("features").toString(), "--model", model.toString(), "--text-embeddings", npz,
+        "--scores-out", scores.toString(), "--json");
+    assertThat(charades.rc()).as(charades.err()).isZero();
+    double map = new ObjectMapper().readTree(charades.out()).path("mAP").asDouble(-1);
+    assertThat(map).isBetween(0.0, 100.0);
+    assertThat(Files.readAllLines(scores).get(0)).startsWith("id,c000,");
+    Out rescored = run("eval", "score-charades", "--annotations", csv, "--classes", classes, "--scores",
+        scores.toString(), "--json");
+    assertThat(rescored.rc()).as(rescored.err()).isZero();
+    assertThat(new ObjectMapper().readTree(rescored.out()).path("mAP").asDouble()).isEqualTo(map);
+    Out table = run("eval", "charades", "--annotations", csv, "--classes", classes, "--features",
+        data.resolve("features").toString(), "--model", model.toString(), "--text-embeddings", npz);
+    assertThat(table.rc()).as(table.err()).isZero();
+    assertThat(table.out()).contains("random scores").contains("frame similarity");
   }
 
   @Test

@@ -20,41 +20,44 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The tiny LAVITI trained on the narrations of 9 synthetic videos (300 steps, about 15 s on two
- * cores) answers NLQ zero-shot on 3 held-out videos whose narrations it never saw.
+ * The small LAVITI trained on the narrations of 96 synthetic videos (1200 steps, about a minute
+ * on two cores) answers NLQ zero-shot on 8 held-out videos whose narrations it never saw.
  *
- * <p>Measured over two runs (seeded, but libtorch's multi-threaded kernels are not bit-exact
- * from run to run), R@k at IoU 0.3 in %:
+ * <p>Measured (seeded, but libtorch's multi-threaded kernels are not bit-exact from run to run),
+ * 58 queries, R@k at IoU 0.3 in %, windows of the training chunk length (120 s, stride 60 s):
  *
  * <pre>
- *                R@1        R@3          R@5          mIoU
- *   random       4.35       8.70        13.04         7.40
- *   laviti-tiny  4.35-8.70  21.74-34.78  39.13-43.48  3.31-4.55
+ *                      R@1    R@3    R@5    R@1@0.5  mIoU
+ *   random             5.2   15.5   22.4     0.0     7.2
+ *   laviti-small      36.2   50.0   62.1    17.2    22.7   (per-pass narration intervals)
+ *   frame similarity  48.3   70.7   81.0    13.8    28.5   (text and frames share a direction here)
  * </pre>
  *
- * NOTE: the model finds the right moments (R@5 more than three times random) but its spans are
- * too short (mean IoU below random's), so R@1 IoU0.3 does not yet beat random by a wide margin as
- * issue 3 asks; this test pins what holds: R@5 more than 15 points above random (measured 26-30) and R@3 more
- * than 5 points above (measured 13-26).
+ * The asserted margin, R@1 IoU0.3 at least 15 points above random (measured 31), is safe: with 58
+ * queries one query is 1.7 points and the binomial standard deviation of R@1 near 36 % is about 6
+ * points, so 15 is more than two deviations below what the model reaches. The same model with
+ * 600 s windows (five times its training chunk) reached only 21 %: temporal embeddings are
+ * relative to the window, so evaluation uses the checkpoint's chunk length by default.
  */
 class LavitiZeroShotNlqTest {
   @TempDir Path dir;
 
   @Test
-  void the_trained_tiny_model_finds_held_out_moments_far_more_often_than_random_intervals() throws Exception {
+  void the_trained_small_model_answers_held_out_queries_far_better_than_random_intervals() throws Exception {
     Path data = dir.resolve("synth");
-    SynthFeatures.generate(data, new SynthFeatures.Config(12, 3, 4, 32, 6, 11));
+    SynthFeatures.generate(data, new SynthFeatures.Config(104, 8, 4, 32, 6, 11));
     Path npz = data.resolve("text_embeddings.npz");
     TextEmbeddings table = TextEmbeddings.read(npz);
     Map<String, List<TimedText>> narrations = new LinkedHashMap<>();
     for (Map.Entry<String, List<Narration>> e : Narrations.read(data.resolve("narration.json")).byVideo().entrySet()) {
-      narrations.put(e.getKey(), e.getValue().stream().map(n -> new TimedText(n.timestampSec(), n.text())).toList());
+      narrations.put(e.getKey(),
+          e.getValue().stream().map(n -> new TimedText(n.timestampSec(), n.text(), n.pass())).toList());
     }
-    TrainingSet train = TrainingSet.open(data.resolve("features"), narrations, table::get, 120);
+    TrainingSet train = TrainingSet.open(data.resolve("features"), narrations, table::get, CHUNK_SEC);
     LavitiTrainer.Options o = LavitiTrainer.Options.defaults(dir.resolve("model"))
-        .withEpochs(EPOCHS).withBatch(4).withLr(1e-3).withSeed(5);
+        .withEpochs(EPOCHS).withBatch(4).withLr(2e-3).withSeed(5);
     long t0 = System.nanoTime();
-    LavitiTrainer.Result r = LavitiTrainer.train(train, LavitiConfig.tiny(train.featureDim(), train.textDim()), o);
+    LavitiTrainer.Result r = LavitiTrainer.train(train, LavitiConfig.small(train.featureDim(), train.textDim()), o);
     double first = r.meanLoss(true, 5);
     double last = r.meanLoss(false, 5);
 
@@ -62,19 +65,21 @@ class LavitiZeroShotNlqTest {
     QueryText text = QueryText.fromTable(table, npz);
     NlqMetrics.Scores model;
     try (LavitiModel m = LavitiModel.load(r.checkpoint())) {
-      model = NlqMetrics.score(gt, new NlqEvaluator(m, text, NlqEvaluator.Options.defaults())
+      assertThat(m.metadata().trainingChunkSec()).hasValue(CHUNK_SEC);
+      model = NlqMetrics.score(gt, new NlqEvaluator(m, text, new NlqEvaluator.Options(CHUNK_SEC, CHUNK_SEC / 2, 5, 0.95))
           .run(gt, data.resolve("features")).predictions());
     }
     NlqMetrics.Scores random = NlqMetrics.score(gt, Baselines.randomIntervals(gt, 5, 1));
     System.out.printf("trained %d steps in %.1f s, loss %.3f -> %.3f%n", r.steps(),
         (System.nanoTime() - t0) / 1e9, first, last);
-    System.out.println(Reports.nlqTable(Map.of("laviti-tiny", model, "random", random)));
+    System.out.println(Reports.nlqTable(Map.of("laviti-small", model, "random", random)));
 
     assertThat(last).isLessThan(0.5 * first);
-    assertThat(model.evaluated()).isEqualTo(gt.queries().size());
+    assertThat(model.evaluated()).isEqualTo(gt.queries().size()).isGreaterThan(50);
+    assertThat(model.recall(1, 0.3)).isGreaterThan(random.recall(1, 0.3) + 0.15);
     assertThat(model.recall(5, 0.3)).isGreaterThan(random.recall(5, 0.3) + 0.15);
-    assertThat(model.recall(3, 0.3)).isGreaterThan(random.recall(3, 0.3) + 0.05);
   }
 
-  private static final int EPOCHS = 60;
+  private static final double CHUNK_SEC = 120;
+  private static final int EPOCHS = 25;
 }

@@ -48,6 +48,20 @@ public record CheckpointMetadata(
     return new CheckpointMetadata(encoderId, featureDim, textDim, fps, trainingData, newStep, newMetrics);
   }
 
+  /**
+   * The chunk length the model was trained on ({@code chunk_sec} of the training summary), the
+   * window length inference should use: temporal embeddings stand for positions relative to the
+   * window, so a window much longer than the training chunks shrinks every predicted span.
+   */
+  @com.fasterxml.jackson.annotation.JsonIgnore
+  public java.util.OptionalDouble trainingChunkSec() {
+    Object v = trainingData.get("chunk_sec");
+    if (v instanceof Number n && n.doubleValue() > 0) {
+      return java.util.OptionalDouble.of(n.doubleValue());
+    }
+    return java.util.OptionalDouble.empty();
+  }
+
   public static CheckpointMetadata read(Path file) throws IOException {
     try {
       return JSON.readValue(file.toFile(), CheckpointMetadata.class);

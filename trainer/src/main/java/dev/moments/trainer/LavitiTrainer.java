@@ -285,7 +285,7 @@ public final class LavitiTrainer {
         windows.add(data.frames(c));
         // narrations -> sampled intervals -> relative positions; at most M narrations per chunk
         double duration = c.frames() / data.fps();
-        double[][] iv = Intervals.sample(c.times(), 0, duration, rnd);
+        double[][] iv = Intervals.sample(c.times(), c.sequences(), 0, duration, rnd);
         int[] keep = subsample(c.times().length, cfg.numQueries(), rnd);
         float[][] t = new float[keep.length][];
         double[][] pos = new double[2][keep.length];

@@ -22,7 +22,12 @@ import java.util.function.Function;
  */
 public final class TrainingSet {
   /** One chunk: frames {@code [from, to)} of a video and its narrations. */
-  public record Chunk(String videoUid, int from, int to, double[] times, float[][] textEmbeddings) {
+  public record Chunk(String videoUid, int from, int to, double[] times, int[] sequences, float[][] textEmbeddings) {
+    /** A chunk whose narrations all belong to one sequence. */
+    public Chunk(String videoUid, int from, int to, double[] times, float[][] textEmbeddings) {
+      this(videoUid, from, to, times, new int[times.length], textEmbeddings);
+    }
+
     public int frames() {
       return to - from;
     }
@@ -81,6 +86,7 @@ public final class TrainingSet {
         double start = from / manifest.fps();
         double end = to / manifest.fps();
         List<Double> times = new ArrayList<>();
+        List<Integer> seqs = new ArrayList<>();
         List<float[]> embs = new ArrayList<>();
         for (TimedText n : sorted) {
           if (n.timestampSec() >= start && n.timestampSec() < end) {
@@ -98,13 +104,14 @@ public final class TrainingSet {
               throw new IllegalArgumentException("text embeddings disagree in dimension: " + textDim + " and " + e.length);
             }
             times.add(n.timestampSec() - start);
+            seqs.add(n.sequence());
             embs.add(e);
           }
         }
         if (!times.isEmpty()) {
           narrationCount += times.size();
           chunks.add(new Chunk(uid, from, to, times.stream().mapToDouble(Double::doubleValue).toArray(),
-              embs.toArray(new float[0][])));
+              seqs.stream().mapToInt(Integer::intValue).toArray(), embs.toArray(new float[0][])));
         }
       }
     }

@@ -51,6 +51,33 @@ class IntervalsTest {
   }
 
   @Test
+  void with_two_annotation_passes_each_narration_reaches_to_its_own_pass_neighbours() {
+    // pass 0 at 10 and 40, pass 1 at 11 and 39 (the second annotator, a second apart):
+    //   merged, 10's end would stop at 10.5; per pass it may reach (10 + 40) / 2 = 25
+    double[] times = {10, 11, 39, 40};
+    int[] pass = {0, 1, 1, 0};
+    double maxEnd10 = 0;
+    double minStart40 = 99;
+    Random rnd = new Random(5);
+    for (int k = 0; k < 2000; k++) {
+      double[][] iv = Intervals.sample(times, pass, 0, 50, rnd);
+      assertThat(iv[0][1]).isBetween(10.0, 25.0);
+      assertThat(iv[1][1]).isBetween(11.0, 25.0);
+      assertThat(iv[2][0]).isBetween(25.0, 39.0);
+      assertThat(iv[3][0]).isBetween(25.0, 40.0);
+      assertThat(iv[0][0]).isBetween(0.0, 10.0);
+      assertThat(iv[3][1]).isBetween(40.0, 50.0);
+      maxEnd10 = Math.max(maxEnd10, iv[0][1]);
+      minStart40 = Math.min(minStart40, iv[3][0]);
+    }
+    assertThat(maxEnd10).isGreaterThan(24.0);
+    assertThat(minStart40).isLessThan(26.0);
+    // one sequence: the old behaviour
+    double[][] merged = Intervals.sample(times, 0, 50, new Random(5));
+    assertThat(merged[0][1]).isBetween(10.0, 10.5);
+  }
+
+  @Test
   void unsorted_or_outside_timestamps_are_rejected() {
     assertThatThrownBy(() -> Intervals.sample(new double[] {3, 2}, 0, 10, new Random()))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not sorted");

@@ -135,7 +135,7 @@ public final class Narrations {
             if (cleaned == null) {
               dropped++;
             } else {
-              list.add(new Narration(ts.asDouble(), cleaned));
+              list.add(new Narration(ts.asDouble(), cleaned, pass.ordinal()));
               kept++;
             }
           }

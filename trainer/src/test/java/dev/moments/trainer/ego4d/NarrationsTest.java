@@ -57,7 +57,7 @@ class NarrationsTest {
   }
 
   @Test
-  void both_passes_are_merged_cleaned_and_sorted_by_time() throws IOException {
+  void both_passes_are_merged_cleaned_and_sorted_by_time_and_keep_their_pass() throws IOException {
     Path f = dir.resolve("narration.json");
     Files.writeString(f, REAL);
 
@@ -66,7 +66,7 @@ class NarrationsTest {
     assertThat(n.byVideo().keySet()).containsExactly("vid-a", "vid-c");
     assertThat(n.of("vid-a")).containsExactly(
         new Narration(3.0, "man X holds a cup"),
-        new Narration(7.25, "C picks."),
+        new Narration(7.25, "C picks.", 1),
         new Narration(12.5, "C opens a door"));
     assertThat(n.of("vid-c")).containsExactly(new Narration(1.0, "c walks"));
     assertThat(n.of("vid-b")).isEmpty();
@@ -82,7 +82,7 @@ class NarrationsTest {
     Narrations n = Narrations.read(f, EnumSet.of(Narrations.Pass.PASS_2));
 
     assertThat(n.byVideo().keySet()).containsExactly("vid-a");
-    assertThat(n.of("vid-a")).containsExactly(new Narration(7.25, "C picks."));
+    assertThat(n.of("vid-a")).containsExactly(new Narration(7.25, "C picks.", 1));
   }
 
   @Test
