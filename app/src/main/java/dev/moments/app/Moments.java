@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
       SynthCommand.class,
       TrainCommand.class,
       EvalCommand.class,
+      ReplayCommand.class,
       CommandLine.HelpCommand.class,
     })
 public final class Moments implements Runnable {

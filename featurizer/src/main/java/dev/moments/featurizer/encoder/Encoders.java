@@ -48,11 +48,15 @@ public final class Encoders {
   }
 
   /**
-   * Loads only the text tower of {@code dir}.
+   * Loads only the text tower of {@code dir}; a {@code .npz} file instead of a directory is a
+   * precomputed text table ({@link TableTextEncoder}).
    *
    * @throws IllegalArgumentException also when {@code encoder.json} names no text model
    */
   public static TextEncoder loadText(Path dir) {
+    if (Files.isRegularFile(dir) && dir.getFileName().toString().endsWith(".npz")) {
+      return new TableTextEncoder(dir);
+    }
     return text(EncoderConfig.read(dir));
   }
 

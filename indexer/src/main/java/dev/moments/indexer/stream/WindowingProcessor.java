@@ -242,12 +242,25 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
     return true;
   }
 
-  /** Epoch ms of a time relative to the window's first frame, through the actual timestamps. */
+  /**
+   * Epoch ms of a time relative to the window's first frame, through the actual timestamps: frame
+   * {@code i} covers {@code [ts[i], ts[i+1])} (the last one frame length), and a time inside it is
+   * placed proportionally, so the model's frame-centre times ({@code (k + 0.5) / fps}) land
+   * between the two capture times as offline evaluation's clip seconds do.
+   */
   private long timeAt(List<Long> ts, double sec) {
     int t = ts.size();
-    long idx = Math.round(sec * cfg.fps());
-    int i = (int) Math.clamp(idx, 0L, t);
-    return i < t ? ts.get(i) : ts.get(t - 1) + frameMs;
+    double pos = sec * cfg.fps();
+    if (!(pos > 0)) {
+      return ts.get(0);
+    }
+    int i = (int) Math.floor(pos);
+    if (i >= t) {
+      return ts.get(t - 1) + frameMs;
+    }
+    long from = ts.get(i);
+    long to = i + 1 < t ? ts.get(i + 1) : from + frameMs;
+    return from + Math.round((pos - i) * (to - from));
   }
 
   private Long firstTimestampAtOrAfter(String stream, long from) {

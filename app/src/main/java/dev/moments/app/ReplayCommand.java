@@ -1,0 +1,292 @@
+package dev.moments.app;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.moments.api.MomentsServer;
+import dev.moments.api.auth.TokenFile;
+import dev.moments.broker.EmbeddedBroker;
+import dev.moments.eval.FeatureReplay;
+import dev.moments.eval.NlqEvaluator;
+import dev.moments.eval.NlqMetrics;
+import dev.moments.eval.NlqPredictions;
+import dev.moments.eval.QueryText;
+import dev.moments.eval.Reports;
+import dev.moments.featurizer.encoder.Encoders;
+import dev.moments.featurizer.encoder.TextEncoder;
+import dev.moments.featurizer.store.FeatureManifest;
+import dev.moments.indexer.index.MomentIndex;
+import dev.moments.indexer.index.StreamStats;
+import dev.moments.indexer.stream.IndexerConfig;
+import dev.moments.indexer.stream.IndexerModel;
+import dev.moments.indexer.stream.IndexerService;
+import dev.moments.model.LavitiModel;
+import dev.moments.topics.TopicAdmin;
+import dev.moments.topics.Topics;
+import dev.moments.trainer.ego4d.NlqAnnotations;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code moments replay}: scores the live pipeline the way {@code eval nlq} scores the model
+ * offline. Every NLQ clip of a feature set becomes its own stream in {@code moments.features}
+ * (stream id = clip uid, frames at the manifest fps), the indexer runs the model over the
+ * streams' windows, the query API indexes the moments, and every query is asked over HTTP
+ * restricted to its clip's stream; the answers become the official prediction JSON and are
+ * scored next to the offline evaluation of the same model with the same windows and the same
+ * suppression of overlapping answers.
+ *
+ * <p>Window placement: the indexer's windows end every {@code --hop} after a stream's first
+ * frame and a stream's rest is flushed when it goes idle; offline, a clip no longer than the
+ * window is one window (see {@code LiveWindows}). With {@code --hop} equal to the window (the
+ * default) and clips no longer than the window, both read exactly the same frames and the
+ * metrics agree; a shorter hop adds the moments of partial windows to the live index.
+ */
+@Command(name = "replay", mixinStandardHelpOptions = true,
+    description = "Replay a feature set's NLQ clips through Kafka, the indexer and the query API "
+        + "(one stream per clip), ask every query over HTTP, write the official prediction JSON and "
+        + "print online vs offline metrics.")
+final class ReplayCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Capture time of every replayed clip's first frame (streams are separate, so one is enough). */
+  static final long START_MS = 1_700_000_000_000L;
+
+  @Option(names = "--dataset", required = true, paramLabel = "DIR",
+      description = "Dataset directory; --features and --annotations default to DIR/features and DIR/nlq_val.json.")
+  Path dataset;
+
+  @Option(names = "--features", paramLabel = "DIR", description = "Frame features ({video_uid}.npy + manifest.json).")
+  Path features;
+
+  @Option(names = "--annotations", paramLabel = "FILE", description = "nlq_val.json (official layout).")
+  Path annotations;
+
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "LAVITI checkpoint directory.")
+  Path model;
+
+  @Option(names = "--text-embeddings", paramLabel = "NPZ",
+      description = "Query text table (texts.npy + embeddings.npy); default: DIR/text_embeddings.npz when present, "
+          + "else --text-encoder.")
+  Path textEmbeddings;
+
+  @Option(names = "--text-encoder", paramLabel = "DIR",
+      description = "Text encoder directory (default: the bundled models/tiny-clip).")
+  Path textEncoder;
+
+  @Option(names = "--bootstrap", paramLabel = "HOST:PORT",
+      description = "Kafka to replay into (default: an in-process broker under --work).")
+  String bootstrap;
+
+  @Option(names = "--topic-prefix", defaultValue = Topics.DEFAULT_PREFIX, paramLabel = "PREFIX",
+      description = "Topic prefix; use a fresh one on a shared cluster (default: ${DEFAULT-VALUE}).")
+  String topicPrefix;
+
+  @Option(names = "--work", paramLabel = "DIR",
+      description = "Broker data, indexer state and index of this replay (default: a new temporary directory).")
+  Path work;
+
+  @Option(names = "--window-sec", paramLabel = "SEC",
+      description = "Window length, live and offline (default: the model's training chunk length, else 600).")
+  Double windowSec;
+
+  @Option(names = "--hop-sec", paramLabel = "SEC",
+      description = "Distance between live window ends; offline stride (default: the window).")
+  Double hopSec;
+
+  @Option(names = "--timeout", defaultValue = "10m", converter = DurationConverter.class,
+      description = "Give up when the index has not caught up after this long (default: ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  @Option(names = "--predictions-out", paramLabel = "FILE", description = "Write the live prediction JSON here.")
+  Path predictionsOut;
+
+  @Option(names = "--json", description = "Print {online: {...}, offline: {...}} metrics (percent) as one JSON object.")
+  boolean json;
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  /** Progress lines (the command line's error stream). */
+  private java.io.PrintWriter err = new java.io.PrintWriter(System.err, true);
+
+  /** What a replay measured. */
+  record Outcome(NlqMetrics.Scores online, NlqMetrics.Scores offline, List<NlqPredictions.Result> live) {}
+
+  @Override
+  public Integer call() throws Exception {
+    if (spec != null) {
+      err = spec.commandLine().getErr();
+    }
+    Path feats = features != null ? features : dataset.resolve("features");
+    Path ann = annotations != null ? annotations : dataset.resolve("nlq_val.json");
+    Path table = textEmbeddings;
+    if (table == null && textEncoder == null && Files.isRegularFile(dataset.resolve("text_embeddings.npz"))) {
+      table = dataset.resolve("text_embeddings.npz");
+    }
+    Path text = table != null ? table : textEncoder != null ? textEncoder : Encoders.defaultDir();
+    Path dir = work != null ? work : Files.createTempDirectory("moments-replay");
+    Outcome o = run(feats, ann, text, dir);
+    if (predictionsOut != null) {
+      NlqPredictions.write(predictionsOut, o.live());
+    }
+    if (json) {
+      Map<String, Object> both = new LinkedHashMap<>();
+      both.put("online", o.online().asMap());
+      both.put("offline", o.offline().asMap());
+      System.out.println(JSON.writeValueAsString(both));
+      return 0;
+    }
+    Map<String, NlqMetrics.Scores> rows = new LinkedHashMap<>();
+    rows.put("online (replay)", o.online());
+    rows.put("offline (eval nlq)", o.offline());
+    System.out.print(Reports.nlqTable(rows));
+    System.out.println(Reports.nlqCounts(o.online()));
+    if (predictionsOut != null) {
+      System.out.println("predictions: " + predictionsOut);
+    }
+    return 0;
+  }
+
+  Outcome run(Path feats, Path ann, Path textPath, Path dir) throws Exception {
+    NlqAnnotations gt = NlqAnnotations.read(ann);
+    FeatureManifest manifest = FeatureManifest.read(feats);
+    Topics topics = new Topics(topicPrefix);
+    List<AutoCloseable> open = new ArrayList<>();
+    try (LavitiModel m = LavitiModel.load(model);
+        TextEncoder encoder = Encoders.loadText(textPath)) {
+      m.checkCompatible(manifest.encoderId(), manifest.dim());
+      if (encoder.dim() != m.config().textDim()) {
+        throw new IllegalArgumentException("text embeddings of " + textPath + " have dim " + encoder.dim()
+            + ", the model's text dim is " + m.config().textDim());
+      }
+      double window = EvalCommand.window(m, windowSec);
+      double hop = hopSec != null ? hopSec : window;
+      FeatureReplay replay = new FeatureReplay(feats);
+      List<FeatureReplay.Clip> clips = replay.plan(gt, START_MS);
+      if (clips.isEmpty()) {
+        throw new IllegalArgumentException("no clip of " + ann + " has features in " + feats);
+      }
+      String servers = bootstrap;
+      if (servers == null) {
+        EmbeddedBroker broker = EmbeddedBroker.start(dir.resolve("broker"), 0);
+        open.add(broker);
+        servers = broker.bootstrapServers();
+      }
+      TopicAdmin.ensureTopics(servers, topics, 2, (short) 1);
+      IndexerConfig ic = IndexerConfig.defaults(topics)
+          .withWindow(Duration.ofMillis(Math.round(window * 1000)), Duration.ofMillis(Math.round(hop * 1000)))
+          .withIdleFlush(Duration.ofSeconds(2)).withFps(manifest.fps())
+          .withApplicationId(topics.prefix() + "-replay-" + Long.toHexString(System.nanoTime()));
+      IndexerService indexer = new IndexerService(servers, ic, IndexerModel.of(m), dir.resolve("indexer-state"));
+      open.add(indexer);
+      indexer.start();
+      byte[] b = new byte[16];
+      new SecureRandom().nextBytes(b);
+      String token = HexFormat.of().formatHex(b);
+      Path tokens = dir.resolve("tokens");
+      Files.writeString(tokens, token + " *\n");
+      MomentsServer server = MomentsServer.start(new MomentsServer.Config(dir.resolve("index"), "127.0.0.1", 0,
+          textPath, TokenFile.load(tokens), servers, topics, 2000, 512));
+      open.add(server);
+
+      long frames = clips.stream().mapToLong(FeatureReplay.Clip::frames).sum();
+      err.printf(Locale.ROOT, "replay: %d clips, %d feature frames -> %s (window %.0f s, hop %.0f s)%n",
+          clips.size(), frames, topics.features().name(), window, hop);
+      replay.push(servers, topics, gt, clips, n -> err.printf(Locale.ROOT, "\rsent %d/%d frames", n, frames));
+      err.println();
+      awaitIndexed(server, clips, m.config().numQueries());
+
+      List<NlqPredictions.Result> live = ask(server.port(), token, gt, clips);
+      NlqMetrics.Scores online = NlqMetrics.score(gt, live);
+      NlqMetrics.Scores offline = NlqMetrics.score(gt, new NlqEvaluator(m, QueryText.fromEncoder(encoder),
+          new NlqEvaluator.Options(window, hop, 5, MomentIndex.DEFAULT_NMS_IOU)).run(gt, feats).predictions());
+      return new Outcome(online, offline, live);
+    } finally {
+      for (int i = open.size() - 1; i >= 0; i--) {
+        open.get(i).close();
+      }
+    }
+  }
+
+  private void awaitIndexed(MomentsServer server, List<FeatureReplay.Clip> clips, int perWindow)
+      throws InterruptedException {
+    Map<String, Long> want = new LinkedHashMap<>();
+    for (FeatureReplay.Clip c : clips) {
+      // at least one window's moments; all windows' when none is suppressed at indexing time
+      want.put(c.streamId(), (long) perWindow);
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long stableSince = -1;
+    long lastTotal = -1;
+    while (System.nanoTime() < deadline) {
+      Map<String, Long> have = server.index().streams().stream()
+          .collect(Collectors.toMap(StreamStats::streamId, StreamStats::moments));
+      boolean all = server.materializer().caughtUp()
+          && want.entrySet().stream().allMatch(e -> have.getOrDefault(e.getKey(), 0L) >= e.getValue());
+      long total = have.values().stream().mapToLong(Long::longValue).sum();
+      err.printf(Locale.ROOT, "\rindexed %d/%d streams, %d moments", have.size(), want.size(), total);
+      if (all) {
+        // the idle flush of the last windows comes a few seconds after the last frame: wait until
+        // nothing changes for 3 s more
+        if (total != lastTotal) {
+          stableSince = System.nanoTime();
+          lastTotal = total;
+        } else if (System.nanoTime() - stableSince > 3_000_000_000L) {
+          err.println();
+          return;
+        }
+      }
+      Thread.sleep(200);
+    }
+    err.println();
+    throw new IllegalStateException("the replayed streams were not indexed within " + timeout.toSeconds() + " s (--timeout)");
+  }
+
+  private List<NlqPredictions.Result> ask(int port, String token, NlqAnnotations gt,
+      List<FeatureReplay.Clip> clips) throws IOException, InterruptedException {
+    Map<String, FeatureReplay.Clip> byUid = new LinkedHashMap<>();
+    clips.forEach(c -> byUid.put(c.clipUid(), c));
+    HttpClient http = HttpClient.newHttpClient();
+    List<NlqPredictions.Result> out = new ArrayList<>();
+    int done = 0;
+    for (NlqAnnotations.Query q : gt.queries()) {
+      FeatureReplay.Clip c = byUid.get(q.clipUid());
+      if (c == null) {
+        continue;
+      }
+      URI uri = URI.create("http://127.0.0.1:" + port + "/api/search?k=5&streams="
+          + URLEncoder.encode(c.streamId(), StandardCharsets.UTF_8) + "&q="
+          + URLEncoder.encode(q.query(), StandardCharsets.UTF_8));
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + token)
+          .GET().build(), HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        throw new IllegalStateException("search for \"" + q.query() + "\" answered " + r.statusCode() + ": " + r.body());
+      }
+      List<double[]> times = new ArrayList<>();
+      for (JsonNode h : JSON.readTree(r.body()).path("results")) {
+        times.add(new double[] {c.clipSeconds(h.path("startMs").asLong()), c.clipSeconds(h.path("endMs").asLong())});
+      }
+      out.add(new NlqPredictions.Result(q.clipUid(), q.annotationUid(), q.queryIdx(), times));
+      err.printf(Locale.ROOT, "\rasked %d/%d queries", ++done, gt.queries().size());
+    }
+    err.println();
+    return out;
+  }
+}
