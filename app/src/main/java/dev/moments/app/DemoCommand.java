@@ -10,11 +10,10 @@ import picocli.CommandLine.Option;
 
 /** {@code moments demo}: the whole live pipeline in one JVM on rendered scenes. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Run the whole pipeline in one JVM: embedded Kafka, rendered first-person scenes "
-        + "ingested as camera streams, featurizer, indexer and the query API; print example answers "
-        + "and 'ready: URL', then serve until Ctrl-C.",
-    footer = {"", "NOTE: with the bundled (randomly initialised) encoder and model the answers show the "
-        + "pipeline working, not meaningful search; pass trained weights with --encoder/--model."})
+    description = "Run the whole pipeline in one JVM: render first-person scenes, train a pocket "
+        + "encoder pair and a LAVITI model on them (cached), then embedded Kafka, the scenes ingested as "
+        + "camera streams, featurizer, indexer and the query API; print example answers and "
+        + "'ready: URL', then serve until Ctrl-C.")
 final class DemoCommand implements Callable<Integer> {
   @Option(names = "--data", defaultValue = "data/demo", paramLabel = "DIR",
       description = "Where the demo keeps everything it makes; reused by the next run (default: ${DEFAULT-VALUE}).")
@@ -23,7 +22,7 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--port", defaultValue = "7070", description = "HTTP port (default: ${DEFAULT-VALUE}).")
   int port;
 
-  @Option(names = "--videos", defaultValue = "3", description = "Demo videos / camera streams (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--videos", defaultValue = "4", description = "Demo videos / camera streams (default: ${DEFAULT-VALUE}).")
   int videos;
 
   @Option(names = "--minutes", defaultValue = "2", description = "Length of each video (default: ${DEFAULT-VALUE}).")
@@ -36,10 +35,10 @@ final class DemoCommand implements Callable<Integer> {
       description = "Ingest speed: 0 = as fast as possible, 1 = real time (default: ${DEFAULT-VALUE}).")
   double speed;
 
-  @Option(names = "--encoder", paramLabel = "DIR", description = "Encoder directory (default: the bundled models/tiny-clip).")
+  @Option(names = "--encoder", paramLabel = "DIR", description = "Encoder directory (default: the pocket encoders the demo trains on its scenes).")
   Path encoder;
 
-  @Option(names = "--model", paramLabel = "DIR", description = "LAVITI checkpoint (default: the bundled models/laviti-tiny).")
+  @Option(names = "--model", paramLabel = "DIR", description = "LAVITI checkpoint (default: the model the demo trains on its scenes).")
   Path model;
 
   @Option(names = "--no-browser", description = "Do not open a browser.")

@@ -1,17 +1,12 @@
 package dev.moments.app.demo;
 
-import dev.moments.eval.NlqEvaluator;
-import dev.moments.eval.NlqMetrics;
-import dev.moments.eval.QueryText;
 import dev.moments.featurizer.encoder.TextEncoder;
 import dev.moments.featurizer.offline.OfflineFeaturizer;
 import dev.moments.featurizer.pocket.PocketEncoders;
 import dev.moments.model.LavitiConfig;
-import dev.moments.model.LavitiModel;
 import dev.moments.trainer.LavitiTrainer;
 import dev.moments.trainer.TimedText;
 import dev.moments.trainer.TrainingSet;
-import dev.moments.trainer.ego4d.NlqAnnotations;
 import dev.moments.trainer.encoders.EncoderTrainer;
 import dev.moments.trainer.encoders.NarrationTexts;
 import dev.moments.world.Scene;
@@ -44,7 +39,7 @@ import java.util.function.Consumer;
  */
 public final class DemoModels {
   /** Bumped whenever the recipe below changes what comes out, so stale caches are not reused. */
-  static final int RECIPE = 1;
+  static final int RECIPE = 2;
 
   /** Frame rate of the rendered videos and of the features (the indexer's default too). */
   public static final int FPS = 6;
@@ -59,8 +54,9 @@ public final class DemoModels {
    * @param seed world seed (the encoders and the model use seeds derived from it)
    * @param encoderSteps optimizer steps of the pocket encoders
    * @param lavitiEpochs LAVITI training epochs (one step per epoch at the default batch)
+   * @param lavitiLr LAVITI peak learning rate
    */
-  public record Spec(int videos, double minutes, long seed, int encoderSteps, int lavitiEpochs) {
+  public record Spec(int videos, double minutes, long seed, int encoderSteps, int lavitiEpochs, double lavitiLr) {
     public Spec {
       if (videos < 1) {
         throw new IllegalArgumentException("--videos must be >= 1, got " + videos);
@@ -75,13 +71,13 @@ public final class DemoModels {
 
     /** The demo's defaults for {@code videos} x {@code minutes}. */
     public static Spec of(int videos, double minutes, long seed) {
-      return new Spec(videos, minutes, seed, 600, 300);
+      return new Spec(videos, minutes, seed, 600, 300, 1e-3);
     }
 
     /** Cache folder name: recipe, seed, videos, minutes, training budgets. */
     public String key() {
-      return String.format(Locale.ROOT, "r%d-s%d-v%d-m%s-e%d-l%d", RECIPE, seed, videos,
-          trim(minutes), encoderSteps, lavitiEpochs);
+      return String.format(Locale.ROOT, "r%d-s%d-v%d-m%s-e%d-l%d-lr%s", RECIPE, seed, videos,
+          trim(minutes), encoderSteps, lavitiEpochs, lavitiLr);
     }
 
     public SynthWorld.Spec world() {
@@ -194,28 +190,9 @@ public final class DemoModels {
     LavitiTrainer.Options o = LavitiTrainer.Options.defaults(out)
         .withEpochs(spec.lavitiEpochs())
         .withBatch(Math.min(8, data.chunks().size()))
-        .withLr(3e-4) // 1e-3 drove the gradients non-finite after ~80 steps (measured)
+        .withLr(spec.lavitiLr())
         .withSeed(spec.seed());
     return LavitiTrainer.train(data, config(data.featureDim(), data.textDim()), o, null, silent());
-  }
-
-  /**
-   * Zero-shot NLQ of the built model over the built world's {@code nlq_val.json}, one window per
-   * video (as the demo's indexer sees it once a video is complete).
-   */
-  public static NlqEvaluator.Run evaluate(Built b) throws IOException {
-    try (PocketEncoders.Pair pair = PocketEncoders.load(b.encoders());
-        LavitiModel model = LavitiModel.load(b.model())) {
-      double windowSec = b.scenes().stream().mapToDouble(Scene::durationSec).max().orElseThrow() + 1;
-      NlqEvaluator ev = new NlqEvaluator(model, QueryText.fromEncoder(pair.text()),
-          new NlqEvaluator.Options(windowSec, windowSec, 5, 0.95));
-      return ev.run(NlqAnnotations.read(b.nlq()), b.features());
-    }
-  }
-
-  /** Scores {@link #evaluate} against the world's annotations. */
-  public static NlqMetrics.Scores score(Built b, NlqEvaluator.Run run) throws IOException {
-    return NlqMetrics.score(NlqAnnotations.read(b.nlq()), run.predictions());
   }
 
   private static String since(long t0) {

@@ -10,7 +10,6 @@ import dev.moments.featurizer.encoder.ImageEncoder;
 import dev.moments.featurizer.service.FeaturizerConfig;
 import dev.moments.featurizer.service.FeaturizerService;
 import dev.moments.indexer.index.StreamStats;
-import dev.moments.indexer.stream.BundledModel;
 import dev.moments.indexer.stream.IndexerConfig;
 import dev.moments.indexer.stream.IndexerModel;
 import dev.moments.indexer.stream.IndexerService;
@@ -21,7 +20,6 @@ import dev.moments.model.LavitiModel;
 import dev.moments.topics.TopicAdmin;
 import dev.moments.topics.Topics;
 import dev.moments.world.Scene;
-import dev.moments.world.SynthWorld;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -48,15 +46,13 @@ import java.util.stream.Collectors;
  * camera streams (one per video, stream id = its {@code video_uid}), the featurizer, the indexer,
  * and the query API with a generated token; then a few example questions asked over HTTP.
  *
- * <p>Everything lives under the data directory: {@code broker/} (Kafka's logs), {@code world-*}
- * (the rendered scenes and their annotations, keyed by the world's parameters), {@code index/},
- * {@code indexer-state/}, {@code tokens} and {@code ingested/} markers, so a second run reuses
- * the broker's records and the index and starts in seconds.
- *
- * <p>NOTE: the demo runs the bundled encoder ({@code models/tiny-clip}) and the bundled
- * {@code models/laviti-tiny} checkpoint, both randomly initialised: it shows the live pipeline
- * working end to end, but its answers are not meaningful until trained weights are given
- * ({@code --encoder}, {@code --model}).
+ * <p>Everything lives under the data directory: {@code models/<key>/} holds the offline half
+ * that {@link DemoModels} builds once (the rendered scenes with their {@code narration.json} and
+ * {@code nlq_val.json}, the pocket encoders trained on them, the scenes' features and the LAVITI
+ * model trained on those), and {@code live/<key>/} the live half ({@code broker/} with Kafka's
+ * logs, {@code index/}, {@code indexer-state/} and {@code ingested/} markers), so a second run
+ * reuses the broker's records and the index and starts in seconds; {@code tokens} is shared.
+ * {@code --encoder} / {@code --model} replace the trained pair with other weights.
  */
 public final class DemoRunner implements AutoCloseable {
   /** Capture time of the first demo video's first frame; video i starts i hours later. */
@@ -85,6 +81,7 @@ public final class DemoRunner implements AutoCloseable {
   private String token;
   private List<Scene> scenes;
   private Path world;
+  private Path live;
 
   public DemoRunner(Options options, Consumer<String> log) {
     this.o = options;
@@ -94,39 +91,42 @@ public final class DemoRunner implements AutoCloseable {
   /** Starts every part, ingests what the broker does not hold yet and waits until it is indexed. */
   public void start() throws IOException, InterruptedException {
     Files.createDirectories(o.data());
+    // offline half (cached): scenes, pocket encoders, their features, a LAVITI trained on them
+    DemoModels.Spec spec = DemoModels.Spec.of(o.videos(), o.minutes(), o.seed());
+    long t1 = System.nanoTime();
+    DemoModels.Built built = DemoModels.build(o.data().resolve("models"), spec,
+        line -> log.accept(String.format(Locale.ROOT, "[%-8s %6.1f s] %s", "models", (System.nanoTime() - t1) / 1e9, line)));
+    world = built.world();
+    scenes = built.scenes();
+    // live half: a broker, index and markers per model set, so a changed recipe starts clean
+    live = o.data().resolve("live").resolve(spec.key());
+    Files.createDirectories(live);
+
     long t0 = System.nanoTime();
-    broker = keep(EmbeddedBroker.start(o.data().resolve("broker"), 0));
+    broker = keep(EmbeddedBroker.start(live.resolve("broker"), 0));
     Topics topics = Topics.defaults();
     TopicAdmin.ensureTopics(broker.bootstrapServers(), topics, 2, (short) 1);
     log.accept(step("broker", t0) + " Kafka at " + broker.bootstrapServers() + " (data in "
-        + o.data().resolve("broker") + ")");
-
-    long t1 = System.nanoTime();
-    SynthWorld.Spec spec = new SynthWorld.Spec(o.videos(), o.seed(), o.minutes(), 320, 240, 6);
-    world = o.data().resolve(String.format(Locale.ROOT, "world-s%d-v%d-m%s", o.seed(), o.videos(), o.minutes()));
-    if (Files.exists(world.resolve(SynthWorld.SCENES))) {
-      scenes = SynthWorld.readScenes(world.resolve(SynthWorld.SCENES));
-      log.accept(step("scenes", t1) + " " + scenes.size() + " videos from the cache " + world);
-    } else {
-      scenes = SynthWorld.render(world, spec, 2);
-      log.accept(step("scenes", t1) + " rendered " + scenes.size() + " videos into " + world);
-    }
+        + live.resolve("broker") + ")");
 
     long t2 = System.nanoTime();
-    Path encoderDir = o.encoder() != null ? o.encoder() : Encoders.defaultDir();
-    Path modelDir = o.model() != null ? o.model() : BundledModel.defaultDir();
+    Path encoderDir = o.encoder() != null ? o.encoder() : built.encoders();
+    Path modelDir = o.model() != null ? o.model() : built.model();
     ImageEncoder image = keep(Encoders.loadImage(encoderDir));
     LavitiModel laviti = keep(LavitiModel.load(modelDir));
     laviti.checkCompatible(image.id(), image.dim());
     FeaturizerService featurizer = keep(new FeaturizerService(
         FeaturizerConfig.defaults(broker.bootstrapServers(), topics), image));
     featurizer.start();
+    // one window per video, as the model was trained (whole videos):
+    // the hop is the window, so a stream's moments come from its idle flush over all its frames
     double longest = scenes.stream().mapToDouble(Scene::durationSec).max().orElseThrow();
+    Duration window = Duration.ofMillis(Math.round((longest + 1) * 1000));
     IndexerConfig ic = IndexerConfig.defaults(topics)
-        .withWindow(Duration.ofSeconds((long) Math.ceil(longest) + 10), Duration.ofSeconds(30))
-        .withIdleFlush(Duration.ofSeconds(3)).withFps(6);
+        .withWindow(window, window)
+        .withIdleFlush(Duration.ofSeconds(3)).withFps(DemoModels.FPS);
     IndexerService indexer = keep(new IndexerService(broker.bootstrapServers(), ic, IndexerModel.of(laviti),
-        o.data().resolve("indexer-state")));
+        live.resolve("indexer-state")));
     indexer.start();
     Path tokens = o.data().resolve("tokens");
     if (!Files.exists(tokens)) {
@@ -136,14 +136,14 @@ public final class DemoRunner implements AutoCloseable {
     }
     token = Files.readAllLines(tokens).stream().filter(l -> !l.isBlank() && !l.startsWith("#"))
         .findFirst().orElseThrow().split("\\s+")[0];
-    server = keep(MomentsServer.start(MomentsServer.Config.of(o.data().resolve("index"), o.port(), encoderDir,
+    server = keep(MomentsServer.start(MomentsServer.Config.of(live.resolve("index"), o.port(), encoderDir,
         TokenFile.load(tokens), broker.bootstrapServers(), topics)));
     log.accept(step("services", t2) + " featurizer (" + image.id() + "), indexer (model " + laviti.modelId()
         + "), query API on port " + server.port());
 
     long t3 = System.nanoTime();
     long frames = 0;
-    Path markers = Files.createDirectories(o.data().resolve("ingested"));
+    Path markers = Files.createDirectories(live.resolve("ingested"));
     try (Ingestor ingestor = new Ingestor(broker.bootstrapServers(), topics, 0.85, line -> {})) {
       for (int i = 0; i < scenes.size(); i++) {
         Scene s = scenes.get(i);
@@ -152,7 +152,7 @@ public final class DemoRunner implements AutoCloseable {
           continue; // already in Kafka from an earlier run
         }
         IngestResult r = ingestor.ingest(s.videoUid(), world.resolve(s.videoUid() + ".mp4").toString(),
-            SourceOptions.defaults().withFps(6).withStartTimeMs(startMs(i)).withSpeed(o.speed()));
+            SourceOptions.defaults().withFps(DemoModels.FPS).withStartTimeMs(startMs(i)).withSpeed(o.speed()));
         frames += r.framesSent();
         Files.writeString(marker, r.summary() + "\n");
       }
@@ -224,7 +224,13 @@ public final class DemoRunner implements AutoCloseable {
 
   /** {@code GET /api/search} with the demo token. */
   public JsonNode search(HttpClient http, String q, int k) throws IOException, InterruptedException {
-    HttpRequest req = HttpRequest.newBuilder(URI.create(baseUrl() + "api/search?k=" + k + "&q="
+    return search(http, q, k, null);
+  }
+
+  /** {@code GET /api/search} with the demo token, restricted to {@code stream} when not null. */
+  public JsonNode search(HttpClient http, String q, int k, String stream) throws IOException, InterruptedException {
+    String streams = stream == null ? "" : "&streams=" + URLEncoder.encode(stream, StandardCharsets.UTF_8);
+    HttpRequest req = HttpRequest.newBuilder(URI.create(baseUrl() + "api/search?k=" + k + streams + "&q="
             + URLEncoder.encode(q, StandardCharsets.UTF_8)))
         .header("Authorization", "Bearer " + token).GET().build();
     HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
@@ -262,6 +268,12 @@ public final class DemoRunner implements AutoCloseable {
 
   public Path world() {
     return world;
+  }
+
+  /** The capture time (epoch ms) of the first frame of stream {@code videoUid}, or -1. */
+  public long startMsOf(String videoUid) {
+    int i = indexOf(videoUid);
+    return i < 0 ? -1 : startMs(i);
   }
 
   private <T extends AutoCloseable> T keep(T resource) {

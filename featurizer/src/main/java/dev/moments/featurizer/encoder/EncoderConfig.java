@@ -13,7 +13,7 @@ import java.util.Locale;
  * them:
  *
  * <pre>
- * {"id": "clip-vit-b-32", "format": "torchscript" | "onnx",
+ * {"id": "clip-vit-b-32", "format": "torchscript" | "onnx" | "pocket",
  *  "image": "image.pt", "text": "text.pt", "dim": 512,
  *  "image_size": 224, "resize": "shortest-edge-center-crop" | "squash",
  *  "mean": [0.4815, 0.4578, 0.4082], "std": [0.2686, 0.2613, 0.2758],
@@ -23,6 +23,12 @@ import java.util.Locale;
  * File names resolve against the directory of {@code encoder.json}. {@code text} and
  * {@code tokenizer} may be absent for an image-only export; {@code pad_id} defaults to 0 (OpenCLIP's
  * padding; harmless for Hugging Face CLIP too, whose causal text tower never looks past EOT).
+ *
+ * <p>Format {@code pocket} is the project's own small encoder pair ({@code
+ * dev.moments.featurizer.pocket.PocketEncoders}, written by {@code PocketConfig}): its weights are
+ * {@code <params>-0000.params} and its vocabulary is the {@code tokenizer} file, so it names no
+ * {@code image}/{@code text} model files ({@link #image()} and {@link #text()} are null) and
+ * always has both towers.
  */
 public record EncoderConfig(
     Path dir,
@@ -44,7 +50,9 @@ public record EncoderConfig(
   /** How the model files are stored. */
   public enum Format {
     TORCHSCRIPT,
-    ONNX
+    ONNX,
+    /** The pocket encoders: DJL parameters plus a word vocabulary, both towers in one net. */
+    POCKET
   }
 
   /** How an image becomes an {@code image_size}² square. */
@@ -88,9 +96,10 @@ public record EncoderConfig(
         switch (fmt.toLowerCase(Locale.ROOT)) {
           case "torchscript" -> Format.TORCHSCRIPT;
           case "onnx" -> Format.ONNX;
+          case "pocket" -> Format.POCKET;
           default ->
               throw new IllegalArgumentException(
-                  file + ": unknown format '" + fmt + "' (expected torchscript or onnx)");
+                  file + ": unknown format '" + fmt + "' (expected torchscript, onnx or pocket)");
         };
     String rs = n.path("resize").asText("shortest-edge-center-crop");
     ResizeMode resize =
@@ -114,15 +123,21 @@ public record EncoderConfig(
         throw new IllegalArgumentException(file + ": std values must be > 0");
       }
     }
-    Path image = existing(dir, file, n, "image", true);
-    Path text = existing(dir, file, n, "text", false);
-    Path tokenizer = existing(dir, file, n, "tokenizer", false);
+    boolean pocket = format == Format.POCKET;
+    Path image = pocket ? null : existing(dir, file, n, "image", true);
+    Path text = pocket ? null : existing(dir, file, n, "text", false);
+    Path tokenizer = existing(dir, file, n, "tokenizer", pocket);
     if (text != null && tokenizer == null) {
       throw new IllegalArgumentException(file + ": a text tower needs a \"tokenizer\" file");
     }
     long padId = n.path("pad_id").asLong(0);
     return new EncoderConfig(
         dir, id, format, image, text, dim, imageSize, resize, mean, std, context, tokenizer, padId);
+  }
+
+  /** Whether the directory holds a text tower (a {@code text} model, or a pocket pair). */
+  public boolean hasText() {
+    return format == Format.POCKET || text != null;
   }
 
   private static String requiredText(JsonNode n, String key, Path file) {

@@ -1,11 +1,13 @@
 package dev.moments.featurizer.encoder;
 
+import dev.moments.featurizer.pocket.PocketEncoders;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
  * Loads encoders from a model directory holding {@code encoder.json} (see {@link EncoderConfig})
- * and the model files it names, and finds the bundled default encoder.
+ * and the model files it names (TorchScript, ONNX or the pocket encoders), and finds the bundled
+ * default encoder.
  */
 public final class Encoders {
   /** libtorch intra-op threads (DJL's property); ONNX Runtime sessions use the same number. */
@@ -31,7 +33,7 @@ public final class Encoders {
   public static EncoderPair load(Path dir) {
     EncoderConfig config = EncoderConfig.read(dir);
     ImageEncoder image = image(config);
-    if (config.text() == null) {
+    if (!config.hasText()) {
       return new EncoderPair(image, null);
     }
     try {
@@ -64,6 +66,7 @@ public final class Encoders {
     return switch (c.format()) {
       case TORCHSCRIPT -> new TorchScriptEncoders.Image(c);
       case ONNX -> new OnnxEncoders.Image(c);
+      case POCKET -> new PocketEncoders.Image(c.dir());
     };
   }
 
@@ -71,6 +74,7 @@ public final class Encoders {
     return switch (c.format()) {
       case TORCHSCRIPT -> new TorchScriptEncoders.Text(c);
       case ONNX -> new OnnxEncoders.Text(c);
+      case POCKET -> new PocketEncoders.Text(c.dir());
     };
   }
 

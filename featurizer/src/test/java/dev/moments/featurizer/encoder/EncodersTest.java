@@ -170,7 +170,7 @@ class EncodersTest {
     Files.writeString(tmp.resolve("encoder.json"), "{\"id\": \"x\", \"format\": \"tflite\", \"image\": \"i.pt\", \"dim\": 8}");
     assertThatThrownBy(() -> Encoders.loadImage(tmp))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage(tmp.resolve("encoder.json") + ": unknown format 'tflite' (expected torchscript or onnx)");
+        .hasMessage(tmp.resolve("encoder.json") + ": unknown format 'tflite' (expected torchscript, onnx or pocket)");
   }
 
   @Test

@@ -7,6 +7,11 @@ import ai.djl.Model;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import dev.moments.featurizer.encoder.EncoderConfig;
+import dev.moments.featurizer.encoder.EncoderPair;
+import dev.moments.featurizer.encoder.Encoders;
+import dev.moments.featurizer.encoder.ImageEncoder;
+import dev.moments.featurizer.encoder.TextEncoder;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -67,6 +72,37 @@ class PocketEncodersTest {
       assertThat(img[0]).isNotEqualTo(img[1]);
       // unknown words are fine (they are <unk>)
       assertThat(norm(pair.text().encode("zebra crossing"))).isCloseTo(1.0, Offset.offset(1e-5));
+    }
+  }
+
+  @Test
+  void a_saved_pocket_pair_loads_through_encoders_load_with_the_same_embeddings() throws Exception {
+    PocketVocab vocab = PocketVocab.build(TEXTS);
+    PocketConfig config = new PocketConfig("pocket-wired", 16, 32, new int[] {8, 16}, 8, 16);
+    try (Model m = PocketEncoders.newModel(config, vocab)) {
+      PocketEncoders.save(dir, config, vocab, m);
+    }
+    List<BufferedImage> images = List.of(picture(Color.RED), picture(Color.GREEN));
+    EncoderConfig read = EncoderConfig.read(dir);
+    assertThat(read.format()).isEqualTo(EncoderConfig.Format.POCKET);
+    assertThat(read.hasText()).isTrue();
+    assertThat(read.image()).isNull();
+    assertThat(read.tokenizer()).isEqualTo(dir.resolve("vocab.txt"));
+    try (EncoderPair viaEncoders = Encoders.load(dir);
+        PocketEncoders.Pair direct = PocketEncoders.load(dir);
+        ImageEncoder imageOnly = Encoders.loadImage(dir);
+        TextEncoder textOnly = Encoders.loadText(dir)) {
+      assertThat(viaEncoders.image()).isInstanceOf(PocketEncoders.Image.class);
+      assertThat(viaEncoders.text()).isInstanceOf(PocketEncoders.Text.class);
+      assertThat(viaEncoders.id()).isEqualTo("pocket-wired");
+      assertThat(viaEncoders.dim()).isEqualTo(16);
+      float[][] img = direct.image().encode(images);
+      float[][] txt = direct.text().encode(TEXTS);
+      assertThat(viaEncoders.image().encode(images)).isDeepEqualTo(img);
+      assertThat(imageOnly.encode(images)).isDeepEqualTo(img);
+      assertThat(viaEncoders.text().encode(TEXTS)).isDeepEqualTo(txt);
+      assertThat(textOnly.encode(TEXTS)).isDeepEqualTo(txt);
+      assertThat(img[0]).hasSize(16).isNotEqualTo(img[1]);
     }
   }
 
