@@ -34,6 +34,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -199,22 +200,38 @@ public final class DemoRunner implements AutoCloseable {
     }
   }
 
-  /** Asks up to {@code n} of the scenes' questions over HTTP (all streams, k = 1). */
+  /**
+   * Asks up to {@code n} of the scenes' questions over HTTP (all streams, k = 1): only questions
+   * whose answer is in exactly one stream (so "right stream" means something), "Where did I put
+   * the keys?" first when it is one of them.
+   */
   public List<Answer> examples(int n) throws IOException, InterruptedException {
+    Map<String, List<Scene>> byText = new LinkedHashMap<>();
+    for (Scene s : scenes) {
+      for (Scene.SceneQuery q : s.queries()) {
+        List<Scene> l = byText.computeIfAbsent(q.query(), k -> new ArrayList<>());
+        if (!l.contains(s)) {
+          l.add(s);
+        }
+      }
+    }
+    List<String> unique = new ArrayList<>();
+    byText.forEach((text, in) -> {
+      if (in.size() == 1) {
+        unique.add(text);
+      }
+    });
+    unique.sort(java.util.Comparator.comparing(t -> !t.contains("keys")));
     HttpClient http = HttpClient.newHttpClient();
     List<Answer> out = new ArrayList<>();
-    for (int i = 0; i < scenes.size() && out.size() < n; i++) {
-      Scene s = scenes.get(i);
-      if (s.queries().isEmpty()) {
-        continue;
-      }
-      Scene.SceneQuery q = s.queries().get(0);
-      JsonNode body = search(http, q.query(), 1);
-      JsonNode top = body.path("results").path(0);
+    for (String text : unique.subList(0, Math.min(n, unique.size()))) {
+      Scene s = byText.get(text).get(0);
+      Scene.SceneQuery q = s.queries().stream().filter(x -> x.query().equals(text)).findFirst().orElseThrow();
+      JsonNode top = search(http, text, 1).path("results").path(0);
       String stream = top.isMissingNode() ? null : top.path("streamId").asText();
       int video = stream == null ? -1 : indexOf(stream);
       long origin = video < 0 ? 0 : startMs(video);
-      out.add(new Answer(q.query(), stream,
+      out.add(new Answer(text, stream,
           stream == null ? 0 : (top.path("startMs").asLong() - origin) / 1000.0,
           stream == null ? 0 : (top.path("endMs").asLong() - origin) / 1000.0,
           top.path("score").asDouble(), s.videoUid(), q.startSec(), q.endSec()));
@@ -289,8 +306,13 @@ public final class DemoRunner implements AutoCloseable {
   @Override
   public void close() {
     for (int i = open.size() - 1; i >= 0; i--) {
+      long t0 = System.nanoTime();
       try {
         open.get(i).close();
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (s > 2) {
+          log.accept(String.format(Locale.ROOT, "stopping %s took %.1f s", open.get(i).getClass().getSimpleName(), s));
+        }
       } catch (Exception e) {
         log.accept("while stopping: " + e.getMessage());
       }
