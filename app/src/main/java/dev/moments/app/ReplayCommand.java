@@ -73,8 +73,21 @@ final class ReplayCommand implements Callable<Integer> {
       description = "Dataset directory; --features and --annotations default to DIR/features and DIR/nlq_val.json.")
   Path dataset;
 
-  @Option(names = "--features", paramLabel = "DIR", description = "Frame features ({video_uid}.npy + manifest.json).")
+  @Option(names = "--features", paramLabel = "DIR",
+      description = "Replay frame features ({video_uid}.npy + manifest.json; default DIR/features).")
   Path features;
+
+  @Option(names = "--videos", paramLabel = "DIR",
+      description = "Replay video files instead ({video_uid}.mp4 ...): each clip's video goes through ingest "
+          + "(JPEG frames) and the featurizer with --encoder; offline features are made from the same files.")
+  Path videos;
+
+  @Option(names = "--encoder", paramLabel = "DIR",
+      description = "With --videos: the image/text encoder (default: the bundled models/tiny-clip).")
+  Path encoder;
+
+  @Option(names = "--fps", defaultValue = "6", description = "With --videos: frames per second sampled (default: ${DEFAULT-VALUE}).")
+  double fps;
 
   @Option(names = "--annotations", paramLabel = "FILE", description = "nlq_val.json (official layout).")
   Path annotations;
@@ -134,14 +147,30 @@ final class ReplayCommand implements Callable<Integer> {
     if (spec != null) {
       err = spec.commandLine().getErr();
     }
-    Path feats = features != null ? features : dataset.resolve("features");
+    if (videos != null && features != null) {
+      throw new IllegalArgumentException("give --videos or --features, not both");
+    }
     Path ann = annotations != null ? annotations : dataset.resolve("nlq_val.json");
     Path table = textEmbeddings;
-    if (table == null && textEncoder == null && Files.isRegularFile(dataset.resolve("text_embeddings.npz"))) {
+    if (table == null && textEncoder == null && videos == null
+        && Files.isRegularFile(dataset.resolve("text_embeddings.npz"))) {
       table = dataset.resolve("text_embeddings.npz");
     }
-    Path text = table != null ? table : textEncoder != null ? textEncoder : Encoders.defaultDir();
+    Path imageDir = encoder != null ? encoder : Encoders.defaultDir();
+    Path text = table != null ? table : textEncoder != null ? textEncoder : videos != null ? imageDir : Encoders.defaultDir();
     Path dir = work != null ? work : Files.createTempDirectory("moments-replay");
+    Path feats = features != null ? features : dataset.resolve("features");
+    if (videos != null) {
+      feats = dir.resolve("features");
+      try (dev.moments.featurizer.encoder.ImageEncoder image = Encoders.loadImage(imageDir)) {
+        err.println("replay: offline features of " + videos + " with " + image.id() + " -> " + feats);
+        dev.moments.featurizer.offline.OfflineFeaturizer.Result r = new dev.moments.featurizer.offline.OfflineFeaturizer(
+            image, fps, 32, new java.io.PrintStream(java.io.OutputStream.nullOutputStream())).run(videos, feats);
+        if (!r.failed().isEmpty()) {
+          throw new IllegalArgumentException("cannot decode videos " + r.failed() + " in " + videos);
+        }
+      }
+    }
     Outcome o = run(feats, ann, text, dir);
     if (predictionsOut != null) {
       NlqPredictions.write(predictionsOut, o.live());
@@ -202,6 +231,14 @@ final class ReplayCommand implements Callable<Integer> {
       String token = HexFormat.of().formatHex(b);
       Path tokens = dir.resolve("tokens");
       Files.writeString(tokens, token + " *\n");
+      if (videos != null) {
+        dev.moments.featurizer.encoder.ImageEncoder image = Encoders.loadImage(this.encoder != null ? this.encoder : Encoders.defaultDir());
+        open.add(image);
+        dev.moments.featurizer.service.FeaturizerService featurizer = new dev.moments.featurizer.service.FeaturizerService(
+            dev.moments.featurizer.service.FeaturizerConfig.defaults(servers, topics), image);
+        open.add(featurizer);
+        featurizer.start();
+      }
       MomentsServer server = MomentsServer.start(new MomentsServer.Config(dir.resolve("index"), "127.0.0.1", 0,
           textPath, TokenFile.load(tokens), servers, topics, 2000, 512));
       open.add(server);
@@ -209,8 +246,12 @@ final class ReplayCommand implements Callable<Integer> {
       long frames = clips.stream().mapToLong(FeatureReplay.Clip::frames).sum();
       err.printf(Locale.ROOT, "replay: %d clips, %d feature frames -> %s (window %.0f s, hop %.0f s)%n",
           clips.size(), frames, topics.features().name(), window, hop);
-      replay.push(servers, topics, gt, clips, n -> err.printf(Locale.ROOT, "\rsent %d/%d frames", n, frames));
-      err.println();
+      if (videos != null) {
+        ingestVideos(servers, topics, gt, clips);
+      } else {
+        replay.push(servers, topics, gt, clips, n -> err.printf(Locale.ROOT, "\rsent %d/%d frames", n, frames));
+        err.println();
+      }
       awaitIndexed(server, clips, m.config().numQueries());
 
       List<NlqPredictions.Result> live = ask(server.port(), token, gt, clips);
@@ -222,6 +263,38 @@ final class ReplayCommand implements Callable<Integer> {
       for (int i = open.size() - 1; i >= 0; i--) {
         open.get(i).close();
       }
+    }
+  }
+
+  /**
+   * Ingests each clip's video file as the clip's stream; the capture time of the video's first
+   * frame is set so that the clip's first frame is at {@link #START_MS}. Frames outside the clip
+   * are indexed too; the queries ask only for the clip's time range.
+   */
+  private void ingestVideos(String servers, Topics topics, NlqAnnotations gt, List<FeatureReplay.Clip> clips)
+      throws IOException {
+    Map<String, NlqAnnotations.Query> firstOf = new LinkedHashMap<>();
+    gt.queries().forEach(q -> firstOf.putIfAbsent(q.clipUid(), q));
+    try (dev.moments.ingest.Ingestor ingestor = new dev.moments.ingest.Ingestor(servers, topics, 0.85, line -> {})) {
+      int i = 0;
+      for (FeatureReplay.Clip c : clips) {
+        NlqAnnotations.Query q = firstOf.get(c.clipUid());
+        Path file = videoFile(c.videoUid());
+        dev.moments.ingest.IngestResult r = ingestor.ingest(c.streamId(), file.toString(),
+            dev.moments.ingest.SourceOptions.defaults().withFps(fps)
+                .withStartTimeMs(START_MS - Math.round(q.clipVideoStartSec() * 1000)));
+        err.printf(Locale.ROOT, "\ringested %d/%d clips (%s: %d frames)", ++i, clips.size(), c.videoUid(),
+            r.framesSent());
+      }
+    }
+    err.println();
+  }
+
+  private Path videoFile(String videoUid) throws IOException {
+    try (var s = Files.list(videos)) {
+      return s.filter(f -> dev.moments.featurizer.offline.OfflineFeaturizer.uid(f).equals(videoUid)
+              && !f.getFileName().toString().endsWith(".json"))
+          .findFirst().orElseThrow(() -> new IllegalArgumentException("no video file for " + videoUid + " in " + videos));
     }
   }
 
@@ -272,7 +345,8 @@ final class ReplayCommand implements Callable<Integer> {
         continue;
       }
       URI uri = URI.create("http://127.0.0.1:" + port + "/api/search?k=5&streams="
-          + URLEncoder.encode(c.streamId(), StandardCharsets.UTF_8) + "&q="
+          + URLEncoder.encode(c.streamId(), StandardCharsets.UTF_8)
+          + "&from=" + c.startMs() + "&to=" + (c.startMs() + Math.round(c.durationSec() * 1000)) + "&q="
           + URLEncoder.encode(q.query(), StandardCharsets.UTF_8));
       HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + token)
           .GET().build(), HttpResponse.BodyHandlers.ofString());

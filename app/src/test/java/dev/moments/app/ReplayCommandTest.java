@@ -80,4 +80,24 @@ class ReplayCommandTest {
     }
     assertThat(replay.err()).contains("replay: 3 clips").contains("asked");
   }
+
+  @Test
+  void rendered_videos_replay_through_ingest_and_the_featurizer() throws Exception {
+    Path world = dir.resolve("world");
+    assertThat(run("synth", "video", "--out", world.toString(), "--videos", "2", "--minutes", "1").rc()).isZero();
+    Path preds = dir.resolve("live.json");
+    // the bundled (random) tiny-clip encoder and laviti-tiny model: this checks the plumbing, not quality
+    Out replay = run("replay", "--dataset", world.toString(), "--videos", world.toString(), "--model",
+        "../models/laviti-tiny", "--encoder", "../models/tiny-clip", "--work", dir.resolve("work").toString(),
+        "--predictions-out", preds.toString(), "--json");
+    assertThat(replay.rc()).as(replay.err()).isZero();
+    JsonNode m = new ObjectMapper().readTree(replay.out());
+    assertThat(m.path("online").path("r5_iou0.3").asDouble(-1)).isBetween(0.0, 100.0);
+    assertThat(m.path("offline").path("r5_iou0.3").asDouble(-1)).isBetween(0.0, 100.0);
+    NlqAnnotations gt = NlqAnnotations.read(world.resolve("nlq_val.json"));
+    List<NlqPredictions.Result> live = NlqPredictions.read(preds);
+    assertThat(live).hasSize(gt.queries().size()).isNotEmpty()
+        .allSatisfy(r -> assertThat(r.predictedTimes()).isNotEmpty().hasSizeLessThanOrEqualTo(5));
+    assertThat(replay.err()).contains("ingested 2/2 clips").contains("offline features");
+  }
 }
