@@ -30,6 +30,27 @@ final class EvalCommand implements Runnable {
     spec.commandLine().usage(System.out);
   }
 
+  /** Query/class texts from a table ({@code --text-embeddings}) or a text encoder, closed together. */
+  record Texts(dev.moments.eval.QueryText text, dev.moments.featurizer.encoder.TextEncoder encoder)
+      implements AutoCloseable {
+    static Texts open(Path table, Path encoderDir) throws java.io.IOException {
+      if (table != null) {
+        return new Texts(dev.moments.eval.QueryText.fromTable(
+            dev.moments.featurizer.store.TextEmbeddings.read(table), table), null);
+      }
+      dev.moments.featurizer.encoder.TextEncoder e = dev.moments.featurizer.encoder.Encoders.loadText(
+          encoderDir != null ? encoderDir : dev.moments.featurizer.encoder.Encoders.defaultDir());
+      return new Texts(dev.moments.eval.QueryText.fromEncoder(e), e);
+    }
+
+    @Override
+    public void close() {
+      if (encoder != null) {
+        encoder.close();
+      }
+    }
+  }
+
   /** The window: as given, else the model's training chunk length, else the paper's 600 s. */
   static double window(dev.moments.model.LavitiModel m, Double given) {
     return given != null ? given : m.metadata().trainingChunkSec().orElse(600);
@@ -80,18 +101,10 @@ final class EvalCommand implements Runnable {
     public Integer call() throws Exception {
       NlqAnnotations gt = NlqAnnotations.read(annotations);
       dev.moments.featurizer.store.FeatureManifest manifest = dev.moments.featurizer.store.FeatureManifest.read(features);
-      dev.moments.featurizer.encoder.TextEncoder encoder = null;
-      try (dev.moments.model.LavitiModel m = dev.moments.model.LavitiModel.load(model)) {
+      try (dev.moments.model.LavitiModel m = dev.moments.model.LavitiModel.load(model);
+          Texts texts = Texts.open(textEmbeddings, textEncoder)) {
         m.checkCompatible(manifest.encoderId(), manifest.dim());
-        dev.moments.eval.QueryText text;
-        if (textEmbeddings != null) {
-          text = dev.moments.eval.QueryText.fromTable(
-              dev.moments.featurizer.store.TextEmbeddings.read(textEmbeddings), textEmbeddings);
-        } else {
-          encoder = dev.moments.featurizer.encoder.Encoders.loadText(
-              textEncoder != null ? textEncoder : dev.moments.featurizer.encoder.Encoders.defaultDir());
-          text = dev.moments.eval.QueryText.fromEncoder(encoder);
-        }
+        dev.moments.eval.QueryText text = texts.text();
         dev.moments.eval.NlqEvaluator.Run run = new dev.moments.eval.NlqEvaluator(m, text,
             new dev.moments.eval.NlqEvaluator.Options(window(m, windowSec), stride(m, windowSec, strideSec), 5, 0.95)).run(gt, features);
         if (predictionsOut != null) {
@@ -112,10 +125,6 @@ final class EvalCommand implements Runnable {
           System.out.println("predictions: " + predictionsOut);
         }
         return 0;
-      } finally {
-        if (encoder != null) {
-          encoder.close();
-        }
       }
     }
   }
@@ -204,18 +213,10 @@ final class EvalCommand implements Runnable {
     public Integer call() throws Exception {
       CharadesAnnotations gt = CharadesAnnotations.read(annotations, classes);
       dev.moments.featurizer.store.FeatureManifest manifest = dev.moments.featurizer.store.FeatureManifest.read(features);
-      dev.moments.featurizer.encoder.TextEncoder encoder = null;
-      try (dev.moments.model.LavitiModel m = dev.moments.model.LavitiModel.load(model)) {
+      try (dev.moments.model.LavitiModel m = dev.moments.model.LavitiModel.load(model);
+          Texts texts = Texts.open(textEmbeddings, textEncoder)) {
         m.checkCompatible(manifest.encoderId(), manifest.dim());
-        dev.moments.eval.QueryText text;
-        if (textEmbeddings != null) {
-          text = dev.moments.eval.QueryText.fromTable(
-              dev.moments.featurizer.store.TextEmbeddings.read(textEmbeddings), textEmbeddings);
-        } else {
-          encoder = dev.moments.featurizer.encoder.Encoders.loadText(
-              textEncoder != null ? textEncoder : dev.moments.featurizer.encoder.Encoders.defaultDir());
-          text = dev.moments.eval.QueryText.fromEncoder(encoder);
-        }
+        dev.moments.eval.QueryText text = texts.text();
         Map<String, double[]> modelScores =
             new dev.moments.eval.CharadesEvaluator(m, text, window(m, windowSec), stride(m, windowSec, strideSec)).scores(gt, features);
         List<String> ids = gt.classes().stream().map(CharadesAnnotations.ChClass::id).toList();
@@ -237,10 +238,6 @@ final class EvalCommand implements Runnable {
           System.out.println("scores: " + scoresOut);
         }
         return 0;
-      } finally {
-        if (encoder != null) {
-          encoder.close();
-        }
       }
     }
   }

@@ -6,11 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moments.eval.NlqPredictions;
 import dev.moments.trainer.ego4d.NlqAnnotations;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,27 +16,10 @@ import org.junit.jupiter.api.io.TempDir;
 class EvalCommandTest {
   @TempDir Path dir;
 
-  private record Out(int rc, String out, String err) {}
-
-  private static Out run(String... args) {
-    PrintStream old = System.out;
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    StringWriter err = new StringWriter();
-    System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-    try {
-      var cl = Moments.commandLine();
-      cl.setErr(new PrintWriter(err, true));
-      int rc = cl.execute(args);
-      return new Out(rc, buf.toString(StandardCharsets.UTF_8), err.toString());
-    } finally {
-      System.setOut(old);
-    }
-  }
-
   @Test
   void synth_then_score_nlq_prints_one_json_object_with_the_official_keys() throws Exception {
     Path data = dir.resolve("synth");
-    Out synth = run("synth", "features", "--out", data.toString(), "--videos", "4", "--minutes", "2",
+    Cli.Out synth = Cli.run("synth", "features", "--out", data.toString(), "--videos", "4", "--minutes", "2",
         "--dim", "16");
     assertThat(synth.rc()).as(synth.err()).isZero();
     assertThat(synth.out()).contains("nlq_val.json");
@@ -56,7 +34,7 @@ class EvalCommandTest {
     Path p = dir.resolve("pred.json");
     NlqPredictions.write(p, preds);
 
-    Out json = run("eval", "score-nlq", "--annotations", data.resolve("nlq_val.json").toString(),
+    Cli.Out json = Cli.run("eval", "score-nlq", "--annotations", data.resolve("nlq_val.json").toString(),
         "--predictions", p.toString(), "--json");
     assertThat(json.rc()).as(json.err()).isZero();
     JsonNode m = new ObjectMapper().readTree(json.out());
@@ -67,7 +45,7 @@ class EvalCommandTest {
     assertThat(m.get("miou").asDouble()).isEqualTo(0.0);
     assertThat(m.get("missing_query_text").asInt()).isEqualTo(gt.missingQueryText());
 
-    Out table = run("eval", "score-nlq", "--annotations", data.resolve("nlq_val.json").toString(),
+    Cli.Out table = Cli.run("eval", "score-nlq", "--annotations", data.resolve("nlq_val.json").toString(),
         "--predictions", p.toString());
     assertThat(table.out()).contains("random intervals", "paper (LAVITI, ZS)", "8.52");
   }
@@ -78,7 +56,7 @@ class EvalCommandTest {
     NlqAnnotations.write(gt, "val", List.of());
     Path bad = dir.resolve("bad.json");
     Files.writeString(bad, "{\"version\": \"0.9\", \"challenge\": \"ego4d_nlq_challenge\", \"results\": []}");
-    Out r = run("eval", "score-nlq", "--annotations", gt.toString(), "--predictions", bad.toString());
+    Cli.Out r = Cli.run("eval", "score-nlq", "--annotations", gt.toString(), "--predictions", bad.toString());
     assertThat(r.rc()).isEqualTo(1);
     assertThat(r.err()).contains("\"version\" must be \"1.0\"").doesNotContain("Exception");
   }

@@ -6,11 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moments.eval.NlqPredictions;
 import dev.moments.trainer.ego4d.NlqAnnotations;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -25,37 +20,20 @@ import org.junit.jupiter.api.io.TempDir;
 class ReplayCommandTest {
   @TempDir Path dir;
 
-  private record Out(int rc, String out, String err) {}
-
-  private static Out run(String... args) {
-    PrintStream old = System.out;
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    StringWriter err = new StringWriter();
-    System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-    try {
-      var cl = Moments.commandLine();
-      cl.setErr(new PrintWriter(err, true));
-      int rc = cl.execute(args);
-      return new Out(rc, buf.toString(StandardCharsets.UTF_8), err.toString());
-    } finally {
-      System.setOut(old);
-    }
-  }
-
   @Test
   void the_live_pipeline_scores_the_same_as_offline_evaluation() throws Exception {
     Path data = dir.resolve("synth");
-    assertThat(run("synth", "features", "--out", data.toString(), "--videos", "7", "--val-videos", "3",
+    assertThat(Cli.run("synth", "features", "--out", data.toString(), "--videos", "7", "--val-videos", "3",
         "--minutes", "2", "--dim", "16").rc()).isZero();
     Path model = dir.resolve("model");
-    Out train = run("train", "--narrations", data.resolve("narration.json").toString(), "--features",
+    Cli.Out train = Cli.run("train", "--narrations", data.resolve("narration.json").toString(), "--features",
         data.resolve("features").toString(), "--text-embeddings", data.resolve("text_embeddings.npz").toString(),
         "--out", model.toString(), "--config", "tiny", "--epochs", "6", "--batch", "2", "--lr", "2e-3",
         "--chunk-sec", "120");
     assertThat(train.rc()).as(train.err()).isZero();
 
     Path preds = dir.resolve("live.json");
-    Out replay = run("replay", "--dataset", data.toString(), "--model", model.toString(), "--work",
+    Cli.Out replay = Cli.run("replay", "--dataset", data.toString(), "--model", model.toString(), "--work",
         dir.resolve("work").toString(), "--predictions-out", preds.toString(), "--json");
     assertThat(replay.rc()).as(replay.err()).isZero();
     JsonNode m = new ObjectMapper().readTree(replay.out());
@@ -84,10 +62,10 @@ class ReplayCommandTest {
   @Test
   void rendered_videos_replay_through_ingest_and_the_featurizer() throws Exception {
     Path world = dir.resolve("world");
-    assertThat(run("synth", "video", "--out", world.toString(), "--videos", "2", "--minutes", "1").rc()).isZero();
+    assertThat(Cli.run("synth", "video", "--out", world.toString(), "--videos", "2", "--minutes", "1").rc()).isZero();
     Path preds = dir.resolve("live.json");
     // the bundled (random) tiny-clip encoder and laviti-tiny model: this checks the plumbing, not quality
-    Out replay = run("replay", "--dataset", world.toString(), "--videos", world.toString(), "--model",
+    Cli.Out replay = Cli.run("replay", "--dataset", world.toString(), "--videos", world.toString(), "--model",
         "../models/laviti-tiny", "--encoder", "../models/tiny-clip", "--work", dir.resolve("work").toString(),
         "--predictions-out", preds.toString(), "--json");
     assertThat(replay.rc()).as(replay.err()).isZero();

@@ -5,11 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moments.model.LavitiModel;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -19,31 +14,14 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainEvalCommandTest {
   @TempDir Path dir;
 
-  private record Out(int rc, String out, String err) {}
-
-  private static Out run(String... args) {
-    PrintStream old = System.out;
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    StringWriter err = new StringWriter();
-    System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-    try {
-      var cl = Moments.commandLine();
-      cl.setErr(new PrintWriter(err, true));
-      int rc = cl.execute(args);
-      return new Out(rc, buf.toString(StandardCharsets.UTF_8), err.toString());
-    } finally {
-      System.setOut(old);
-    }
-  }
-
   @Test
   void a_model_trained_from_the_command_line_is_scored_and_resumes_where_it_stopped() throws Exception {
     Path data = dir.resolve("synth");
-    assertThat(run("synth", "features", "--out", data.toString(), "--videos", "4", "--minutes", "2",
+    assertThat(Cli.run("synth", "features", "--out", data.toString(), "--videos", "4", "--minutes", "2",
         "--dim", "16").rc()).isZero();
     Path model = dir.resolve("model");
     String npz = data.resolve("text_embeddings.npz").toString();
-    Out train = run("train", "--narrations", data.resolve("narration.json").toString(), "--features",
+    Cli.Out train = Cli.run("train", "--narrations", data.resolve("narration.json").toString(), "--features",
         data.resolve("features").toString(), "--text-embeddings", npz, "--out", model.toString(),
         "--config", "tiny", "--max-steps", "6", "--batch", "2", "--lr", "1e-3", "--chunk-sec", "60");
     assertThat(train.rc()).as(train.err()).isZero();
@@ -59,7 +37,7 @@ class TrainEvalCommandTest {
       assertThat(m.metadata().step()).isEqualTo(6);
     }
 
-    Out resumed = run("train", "--narrations", data.resolve("narration.json").toString(), "--features",
+    Cli.Out resumed = Cli.run("train", "--narrations", data.resolve("narration.json").toString(), "--features",
         data.resolve("features").toString(), "--text-embeddings", npz, "--out", model.toString(),
         "--config", "tiny", "--max-steps", "9", "--batch", "2", "--lr", "1e-3", "--chunk-sec", "60", "--resume");
     assertThat(resumed.rc()).as(resumed.err()).isZero();
@@ -68,7 +46,7 @@ class TrainEvalCommandTest {
     }
 
     Path preds = dir.resolve("preds.json");
-    Out eval = run("eval", "nlq", "--annotations", data.resolve("nlq_val.json").toString(), "--features",
+    Cli.Out eval = Cli.run("eval", "nlq", "--annotations", data.resolve("nlq_val.json").toString(), "--features",
         data.resolve("features").toString(), "--model", model.toString(), "--text-embeddings", npz,
         "--predictions-out", preds.toString(), "--json");
     assertThat(eval.rc()).as(eval.err()).isZero();
@@ -78,7 +56,7 @@ class TrainEvalCommandTest {
     }
     assertThat(preds).exists();
     // the written file scores the same with the standalone scorer
-    Out score = run("eval", "score-nlq", "--annotations", data.resolve("nlq_val.json").toString(),
+    Cli.Out score = Cli.run("eval", "score-nlq", "--annotations", data.resolve("nlq_val.json").toString(),
         "--predictions", preds.toString(), "--json");
     assertThat(new ObjectMapper().readTree(score.out()).path("r5_iou0.3").asDouble())
         .isEqualTo(metrics.path("r5_iou0.3").asDouble());
@@ -87,18 +65,18 @@ class TrainEvalCommandTest {
     Path scores = dir.resolve("charades_scores.csv");
     String csv = data.resolve("CharadesEgo_v1_test.csv").toString();
     String classes = data.resolve("Charades_v1_classes.txt").toString();
-    Out charades = run("eval", "charades", "--annotations", csv, "--classes", classes, "--features",
+    Cli.Out charades = Cli.run("eval", "charades", "--annotations", csv, "--classes", classes, "--features",
         data.resolve("features").toString(), "--model", model.toString(), "--text-embeddings", npz,
         "--scores-out", scores.toString(), "--json");
     assertThat(charades.rc()).as(charades.err()).isZero();
     double map = new ObjectMapper().readTree(charades.out()).path("mAP").asDouble(-1);
     assertThat(map).isBetween(0.0, 100.0);
     assertThat(Files.readAllLines(scores).get(0)).startsWith("id,c000,");
-    Out rescored = run("eval", "score-charades", "--annotations", csv, "--classes", classes, "--scores",
+    Cli.Out rescored = Cli.run("eval", "score-charades", "--annotations", csv, "--classes", classes, "--scores",
         scores.toString(), "--json");
     assertThat(rescored.rc()).as(rescored.err()).isZero();
     assertThat(new ObjectMapper().readTree(rescored.out()).path("mAP").asDouble()).isEqualTo(map);
-    Out table = run("eval", "charades", "--annotations", csv, "--classes", classes, "--features",
+    Cli.Out table = Cli.run("eval", "charades", "--annotations", csv, "--classes", classes, "--features",
         data.resolve("features").toString(), "--model", model.toString(), "--text-embeddings", npz);
     assertThat(table.rc()).as(table.err()).isZero();
     assertThat(table.out()).contains("random scores").contains("frame similarity");
@@ -107,9 +85,9 @@ class TrainEvalCommandTest {
   @Test
   void a_model_for_other_features_is_refused_in_one_line() throws Exception {
     Path data = dir.resolve("synth");
-    assertThat(run("synth", "features", "--out", data.toString(), "--videos", "2", "--minutes", "1",
+    assertThat(Cli.run("synth", "features", "--out", data.toString(), "--videos", "2", "--minutes", "1",
         "--dim", "16").rc()).isZero();
-    Out eval = run("eval", "nlq", "--annotations", data.resolve("nlq_val.json").toString(), "--features",
+    Cli.Out eval = Cli.run("eval", "nlq", "--annotations", data.resolve("nlq_val.json").toString(), "--features",
         data.resolve("features").toString(), "--model", "../models/laviti-tiny", "--text-embeddings",
         data.resolve("text_embeddings.npz").toString());
     assertThat(eval.rc()).isEqualTo(1);
