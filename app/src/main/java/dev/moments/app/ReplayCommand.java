@@ -6,6 +6,7 @@ import dev.moments.api.MomentsServer;
 import dev.moments.api.auth.TokenFile;
 import dev.moments.broker.EmbeddedBroker;
 import dev.moments.eval.FeatureReplay;
+import dev.moments.eval.LiveWindows;
 import dev.moments.eval.NlqEvaluator;
 import dev.moments.eval.NlqMetrics;
 import dev.moments.eval.NlqPredictions;
@@ -252,7 +253,7 @@ final class ReplayCommand implements Callable<Integer> {
         replay.push(servers, topics, gt, clips, n -> err.printf(Locale.ROOT, "\rsent %d/%d frames", n, frames));
         err.println();
       }
-      awaitIndexed(server, clips, m.config().numQueries());
+      awaitIndexed(server, clips, manifest, ic, m.config().numQueries());
 
       List<NlqPredictions.Result> live = ask(server.port(), token, gt, clips);
       NlqMetrics.Scores online = NlqMetrics.score(gt, live);
@@ -298,38 +299,53 @@ final class ReplayCommand implements Callable<Integer> {
     }
   }
 
-  private void awaitIndexed(MomentsServer server, List<FeatureReplay.Clip> clips, int perWindow)
-      throws InterruptedException {
+  /**
+   * Waits until the index holds every window's moments: the windows the indexer emits over each
+   * stream ({@link LiveWindows#live}) times the model's moments per window. Should that count not
+   * be reached (a video decoded to another frame count than its features), a stream with at
+   * least one window's moments that has not changed for 5 s counts as done.
+   */
+  private void awaitIndexed(MomentsServer server, List<FeatureReplay.Clip> clips, FeatureManifest manifest,
+      IndexerConfig ic, int perWindow) throws InterruptedException {
     Map<String, Long> want = new LinkedHashMap<>();
     for (FeatureReplay.Clip c : clips) {
-      // at least one window's moments; all windows' when none is suppressed at indexing time
-      want.put(c.streamId(), (long) perWindow);
+      // with --videos the stream carries the whole video, not only the clip
+      int frames = videos != null ? manifest.videos().get(c.videoUid()).frames() : c.frames();
+      int windows = LiveWindows.live(frames, c.fps(), ic.window().toMillis() / 1000.0,
+          ic.hop().toMillis() / 1000.0, ic.lateness().toMillis() / 1000.0).size();
+      want.put(c.streamId(), (long) windows * perWindow);
     }
+    long expected = want.values().stream().mapToLong(Long::longValue).sum();
     long deadline = System.nanoTime() + timeout.toNanos();
-    long stableSince = -1;
+    long stableSince = System.nanoTime();
     long lastTotal = -1;
     while (System.nanoTime() < deadline) {
       Map<String, Long> have = server.index().streams().stream()
           .collect(Collectors.toMap(StreamStats::streamId, StreamStats::moments));
-      boolean all = server.materializer().caughtUp()
-          && want.entrySet().stream().allMatch(e -> have.getOrDefault(e.getKey(), 0L) >= e.getValue());
       long total = have.values().stream().mapToLong(Long::longValue).sum();
-      err.printf(Locale.ROOT, "\rindexed %d/%d streams, %d moments", have.size(), want.size(), total);
-      if (all) {
-        // the idle flush of the last windows comes a few seconds after the last frame: wait until
-        // nothing changes for 3 s more
-        if (total != lastTotal) {
-          stableSince = System.nanoTime();
-          lastTotal = total;
-        } else if (System.nanoTime() - stableSince > 3_000_000_000L) {
+      err.printf(Locale.ROOT, "\rindexed %d/%d streams, %d/%d moments", have.size(), want.size(), total, expected);
+      if (total != lastTotal) {
+        stableSince = System.nanoTime();
+        lastTotal = total;
+      }
+      if (server.materializer().caughtUp()) {
+        boolean complete = want.entrySet().stream().allMatch(e -> have.getOrDefault(e.getKey(), 0L) >= e.getValue());
+        boolean settled = System.nanoTime() - stableSince > 5_000_000_000L
+            && want.keySet().stream().allMatch(k -> have.getOrDefault(k, 0L) >= perWindow);
+        if (complete || settled) {
           err.println();
+          if (!complete) {
+            err.printf(Locale.ROOT, "note: %d of the %d expected moments were indexed (no change for 5 s)%n",
+                total, expected);
+          }
           return;
         }
       }
       Thread.sleep(200);
     }
     err.println();
-    throw new IllegalStateException("the replayed streams were not indexed within " + timeout.toSeconds() + " s (--timeout)");
+    throw new IllegalStateException("the replayed streams were not indexed within " + timeout.toSeconds()
+        + " s (--timeout): " + lastTotal + " of " + expected + " moments");
   }
 
   private List<NlqPredictions.Result> ask(int port, String token, NlqAnnotations gt,

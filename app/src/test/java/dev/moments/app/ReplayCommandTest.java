@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.moments.eval.LiveWindows;
 import dev.moments.eval.NlqPredictions;
 import dev.moments.trainer.ego4d.NlqAnnotations;
 import java.nio.file.Path;
@@ -57,6 +58,16 @@ class ReplayCommandTest {
       }
     }
     assertThat(replay.err()).contains("replay: 3 clips").contains("asked");
+    // the indexer emitted exactly the windows LiveWindows predicts (the wait did not fall back)
+    assertThat(replay.err()).doesNotContain("expected moments were indexed");
+
+    // a 30 s hop: the live index also holds the moments of the partial windows ending at 30, 60
+    // and 90 s (LiveWindows predicts them, and the wait for exactly that many moments ends)
+    Cli.Out hop = Cli.run("replay", "--dataset", data.toString(), "--model", model.toString(), "--work",
+        dir.resolve("work-hop").toString(), "--hop-sec", "30", "--json");
+    assertThat(hop.rc()).as(hop.err()).isZero();
+    assertThat(hop.err()).doesNotContain("expected moments were indexed");
+    assertThat(LiveWindows.live(720, 6, 120, 30, 10)).hasSize(4);
   }
 
   @Test
