@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code moments eval}: offline evaluation with the official Ego4D NLQ / CharadesEgo metrics. */
@@ -28,6 +29,54 @@ final class EvalCommand implements Runnable {
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
+  }
+
+  /** The options every model evaluation shares: features, checkpoint, texts and windows. */
+  static final class ModelRun {
+    @Option(names = "--features", required = true, paramLabel = "DIR",
+        description = "Frame features: {video_uid}.npy + manifest.json.")
+    Path features;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "LAVITI checkpoint directory.")
+    Path model;
+
+    @Option(names = "--text-embeddings", paramLabel = "NPZ",
+        description = "Text embeddings of the queries / class names (texts.npy + embeddings.npy); default: "
+            + "encode them with --text-encoder.")
+    Path textEmbeddings;
+
+    @Option(names = "--text-encoder", paramLabel = "DIR",
+        description = "Text encoder directory (default: the bundled models/tiny-clip).")
+    Path textEncoder;
+
+    @Option(names = "--window-sec", paramLabel = "SEC",
+        description = "Window length (default: the model's training chunk length, else 600).")
+    Double windowSec;
+
+    @Option(names = "--stride-sec", paramLabel = "SEC",
+        description = "Window stride over longer clips or videos (default: half the window).")
+    Double strideSec;
+
+    /** Loads the checkpoint and checks it reads these features (dimension, encoder id). */
+    dev.moments.model.LavitiModel loadModel() throws java.io.IOException {
+      dev.moments.featurizer.store.FeatureManifest manifest = dev.moments.featurizer.store.FeatureManifest.read(features);
+      dev.moments.model.LavitiModel m = dev.moments.model.LavitiModel.load(model);
+      try {
+        m.checkCompatible(manifest.encoderId(), manifest.dim());
+        return m;
+      } catch (RuntimeException e) {
+        m.close();
+        throw e;
+      }
+    }
+
+    double window(dev.moments.model.LavitiModel m) {
+      return EvalCommand.window(m, windowSec);
+    }
+
+    double stride(dev.moments.model.LavitiModel m) {
+      return strideSec != null ? strideSec : window(m) / 2;
+    }
   }
 
   /** Query/class texts from a table ({@code --text-embeddings}) or a text encoder, closed together. */
@@ -56,9 +105,6 @@ final class EvalCommand implements Runnable {
     return given != null ? given : m.metadata().trainingChunkSec().orElse(600);
   }
 
-  static double stride(dev.moments.model.LavitiModel m, Double window, Double given) {
-    return given != null ? given : window(m, window) / 2;
-  }
 
   /** {@code moments eval nlq}: zero-shot NLQ of a LAVITI checkpoint, next to the baselines. */
   @Command(name = "nlq", mixinStandardHelpOptions = true,
@@ -69,30 +115,10 @@ final class EvalCommand implements Runnable {
     @Option(names = "--annotations", required = true, paramLabel = "FILE", description = "nlq_val.json (official layout).")
     Path annotations;
 
-    @Option(names = "--features", required = true, paramLabel = "DIR",
-        description = "Frame features: {video_uid}.npy + manifest.json.")
-    Path features;
-
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "LAVITI checkpoint directory.")
-    Path model;
-
-    @Option(names = "--text-embeddings", paramLabel = "NPZ",
-        description = "Query text embeddings (texts.npy + embeddings.npy); default: encode with --text-encoder.")
-    Path textEmbeddings;
-
-    @Option(names = "--text-encoder", paramLabel = "DIR",
-        description = "Text encoder directory (default: the bundled models/tiny-clip).")
-    Path textEncoder;
+    @Mixin ModelRun run;
 
     @Option(names = "--predictions-out", paramLabel = "FILE", description = "Write the official prediction JSON here.")
     Path predictionsOut;
-
-    @Option(names = "--window-sec", paramLabel = "SEC",
-        description = "Window length (default: the model's training chunk length, else 600).")
-    Double windowSec;
-
-    @Option(names = "--stride-sec", paramLabel = "SEC", description = "Window stride for longer clips (default: half the window).")
-    Double strideSec;
 
     @Option(names = "--json", description = "Print the model's metrics as one JSON object (percent).")
     boolean json;
@@ -100,17 +126,16 @@ final class EvalCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       NlqAnnotations gt = NlqAnnotations.read(annotations);
-      dev.moments.featurizer.store.FeatureManifest manifest = dev.moments.featurizer.store.FeatureManifest.read(features);
-      try (dev.moments.model.LavitiModel m = dev.moments.model.LavitiModel.load(model);
-          Texts texts = Texts.open(textEmbeddings, textEncoder)) {
-        m.checkCompatible(manifest.encoderId(), manifest.dim());
+      Path features = run.features;
+      try (dev.moments.model.LavitiModel m = run.loadModel();
+          Texts texts = Texts.open(run.textEmbeddings, run.textEncoder)) {
         dev.moments.eval.QueryText text = texts.text();
-        dev.moments.eval.NlqEvaluator.Run run = new dev.moments.eval.NlqEvaluator(m, text,
-            new dev.moments.eval.NlqEvaluator.Options(window(m, windowSec), stride(m, windowSec, strideSec), 5, 0.95)).run(gt, features);
+        dev.moments.eval.NlqEvaluator.Run result = new dev.moments.eval.NlqEvaluator(m, text,
+            new dev.moments.eval.NlqEvaluator.Options(run.window(m), run.stride(m), 5, 0.95)).run(gt, features);
         if (predictionsOut != null) {
-          NlqPredictions.write(predictionsOut, run.predictions());
+          NlqPredictions.write(predictionsOut, result.predictions());
         }
-        NlqMetrics.Scores scores = NlqMetrics.score(gt, run.predictions());
+        NlqMetrics.Scores scores = NlqMetrics.score(gt, result.predictions());
         if (json) {
           System.out.println(Reports.json(scores.asMap()));
           return 0;
@@ -181,30 +206,10 @@ final class EvalCommand implements Runnable {
     @Option(names = "--classes", required = true, paramLabel = "TXT", description = "Charades_v1_classes.txt.")
     Path classes;
 
-    @Option(names = "--features", required = true, paramLabel = "DIR",
-        description = "Frame features: {id}.npy + manifest.json.")
-    Path features;
-
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "LAVITI checkpoint directory.")
-    Path model;
-
-    @Option(names = "--text-embeddings", paramLabel = "NPZ",
-        description = "Class-name text embeddings (texts.npy + embeddings.npy); default: encode with --text-encoder.")
-    Path textEmbeddings;
-
-    @Option(names = "--text-encoder", paramLabel = "DIR",
-        description = "Text encoder directory (default: the bundled models/tiny-clip).")
-    Path textEncoder;
+    @Mixin ModelRun run;
 
     @Option(names = "--scores-out", paramLabel = "FILE", description = "Write the score CSV (id,c000,...) here.")
     Path scoresOut;
-
-    @Option(names = "--window-sec", paramLabel = "SEC",
-        description = "Window length (default: the model's training chunk length, else 600).")
-    Double windowSec;
-
-    @Option(names = "--stride-sec", paramLabel = "SEC", description = "Window stride for longer videos (default: half the window).")
-    Double strideSec;
 
     @Option(names = "--json", description = "Print the model's metrics as one JSON object (percent).")
     boolean json;
@@ -212,13 +217,12 @@ final class EvalCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       CharadesAnnotations gt = CharadesAnnotations.read(annotations, classes);
-      dev.moments.featurizer.store.FeatureManifest manifest = dev.moments.featurizer.store.FeatureManifest.read(features);
-      try (dev.moments.model.LavitiModel m = dev.moments.model.LavitiModel.load(model);
-          Texts texts = Texts.open(textEmbeddings, textEncoder)) {
-        m.checkCompatible(manifest.encoderId(), manifest.dim());
+      Path features = run.features;
+      try (dev.moments.model.LavitiModel m = run.loadModel();
+          Texts texts = Texts.open(run.textEmbeddings, run.textEncoder)) {
         dev.moments.eval.QueryText text = texts.text();
         Map<String, double[]> modelScores =
-            new dev.moments.eval.CharadesEvaluator(m, text, window(m, windowSec), stride(m, windowSec, strideSec)).scores(gt, features);
+            new dev.moments.eval.CharadesEvaluator(m, text, run.window(m), run.stride(m)).scores(gt, features);
         List<String> ids = gt.classes().stream().map(CharadesAnnotations.ChClass::id).toList();
         if (scoresOut != null) {
           CharadesScores.write(scoresOut, ids, modelScores);
