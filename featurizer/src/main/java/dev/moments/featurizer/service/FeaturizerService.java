@@ -219,8 +219,11 @@ public final class FeaturizerService implements AutoCloseable {
         if (System.nanoTime() - lastLog >= config.logEvery().toNanos()) {
           long f = frames.get();
           double secs = (System.nanoTime() - lastLog) / 1e9;
-          LOG.info("featurizer {}: {} frames/s, totals: {} frames, {} features, {} dead letters",
-              config.groupId(), String.format("%.1f", (f - lastFrames) / secs), f, features.get(), deadLetters.get());
+          if (f != lastFrames) {
+            // progress while frames flow; an idle featurizer stays quiet
+            LOG.info("featurizer {}: {} frames/s, totals: {} frames, {} features, {} dead letters",
+                config.groupId(), String.format("%.1f", (f - lastFrames) / secs), f, features.get(), deadLetters.get());
+          }
           lastFrames = f;
           lastLog = System.nanoTime();
         }
