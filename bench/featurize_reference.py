@@ -31,7 +31,7 @@ def main():
   with torch.no_grad():
     for b in [int(x) for x in args.batches.split(",")]:
       x = torch.randn(b, 3, args.size, args.size, generator=gen)
-      for _ in range(max(3, 64 // b)):
+      for _ in range(max(10, 512 // b)):  # the same warm-up as the DJL side
         model(x)
       steps = max(1, args.images // b)
       start = time.perf_counter()

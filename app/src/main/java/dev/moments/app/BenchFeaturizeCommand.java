@@ -20,7 +20,7 @@ final class BenchFeaturizeCommand implements Callable<Integer> {
       description = "TorchScript encoder directory (default: the bundled models/tiny-clip).")
   Path encoder;
 
-  @Option(names = "--images", defaultValue = "1024",
+  @Option(names = "--images", defaultValue = "4096",
       description = "Images timed per batch size (default: ${DEFAULT-VALUE}).")
   int images;
 
