@@ -79,25 +79,16 @@ final class EvalCommand implements Runnable {
     }
   }
 
-  /** Query/class texts from a table ({@code --text-embeddings}) or a text encoder, closed together. */
-  record Texts(dev.moments.eval.QueryText text, dev.moments.featurizer.encoder.TextEncoder encoder)
-      implements AutoCloseable {
-    static Texts open(Path table, Path encoderDir) throws java.io.IOException {
-      if (table != null) {
-        return new Texts(dev.moments.eval.QueryText.fromTable(
-            dev.moments.featurizer.store.TextEmbeddings.read(table), table), null);
-      }
-      dev.moments.featurizer.encoder.TextEncoder e = dev.moments.featurizer.encoder.Encoders.loadText(
-          encoderDir != null ? encoderDir : dev.moments.featurizer.encoder.Encoders.defaultDir());
-      return new Texts(dev.moments.eval.QueryText.fromEncoder(e), e);
+  /**
+   * The text tower for queries / class names: the {@code --text-embeddings} table when given
+   * (looked up, {@code TableTextEncoder}), else the {@code --text-encoder} (default: bundled).
+   */
+  static dev.moments.featurizer.encoder.TextEncoder textEncoder(Path table, Path encoderDir) {
+    if (table != null) {
+      return new dev.moments.featurizer.encoder.TableTextEncoder(table);
     }
-
-    @Override
-    public void close() {
-      if (encoder != null) {
-        encoder.close();
-      }
-    }
+    return dev.moments.featurizer.encoder.Encoders.loadText(
+        encoderDir != null ? encoderDir : dev.moments.featurizer.encoder.Encoders.defaultDir());
   }
 
   /** The window: as given, else the model's training chunk length, else the paper's 600 s. */
@@ -128,8 +119,8 @@ final class EvalCommand implements Runnable {
       NlqAnnotations gt = NlqAnnotations.read(annotations);
       Path features = run.features;
       try (dev.moments.model.LavitiModel m = run.loadModel();
-          Texts texts = Texts.open(run.textEmbeddings, run.textEncoder)) {
-        dev.moments.eval.QueryText text = texts.text();
+          dev.moments.featurizer.encoder.TextEncoder encoder = textEncoder(run.textEmbeddings, run.textEncoder)) {
+        dev.moments.eval.QueryText text = dev.moments.eval.QueryText.fromEncoder(encoder);
         dev.moments.eval.NlqEvaluator.Run result = new dev.moments.eval.NlqEvaluator(m, text,
             new dev.moments.eval.NlqEvaluator.Options(run.window(m), run.stride(m), 5, 0.95)).run(gt, features);
         if (predictionsOut != null) {
@@ -219,8 +210,8 @@ final class EvalCommand implements Runnable {
       CharadesAnnotations gt = CharadesAnnotations.read(annotations, classes);
       Path features = run.features;
       try (dev.moments.model.LavitiModel m = run.loadModel();
-          Texts texts = Texts.open(run.textEmbeddings, run.textEncoder)) {
-        dev.moments.eval.QueryText text = texts.text();
+          dev.moments.featurizer.encoder.TextEncoder encoder = textEncoder(run.textEmbeddings, run.textEncoder)) {
+        dev.moments.eval.QueryText text = dev.moments.eval.QueryText.fromEncoder(encoder);
         Map<String, double[]> modelScores =
             new dev.moments.eval.CharadesEvaluator(m, text, run.window(m), run.stride(m)).scores(gt, features);
         List<String> ids = gt.classes().stream().map(CharadesAnnotations.ChClass::id).toList();

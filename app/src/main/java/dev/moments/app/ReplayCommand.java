@@ -161,7 +161,9 @@ final class ReplayCommand implements Callable<Integer> {
     Path text = table != null ? table : textEncoder != null ? textEncoder : videos != null ? imageDir : Encoders.defaultDir();
     Path dir = work != null ? work : Files.createTempDirectory("moments-replay");
     Path feats = features != null ? features : dataset.resolve("features");
+    Outcome o;
     if (videos != null) {
+      // one image encoder for both sides: the offline features and the live featurizer
       feats = dir.resolve("features");
       try (dev.moments.featurizer.encoder.ImageEncoder image = Encoders.loadImage(imageDir)) {
         err.println("replay: offline features of " + videos + " with " + image.id() + " -> " + feats);
@@ -170,9 +172,11 @@ final class ReplayCommand implements Callable<Integer> {
         if (!r.failed().isEmpty()) {
           throw new IllegalArgumentException("cannot decode videos " + r.failed() + " in " + videos);
         }
+        o = run(feats, ann, text, dir, image);
       }
+    } else {
+      o = run(feats, ann, text, dir, null);
     }
-    Outcome o = run(feats, ann, text, dir);
     if (predictionsOut != null) {
       NlqPredictions.write(predictionsOut, o.live());
     }
@@ -194,7 +198,9 @@ final class ReplayCommand implements Callable<Integer> {
     return 0;
   }
 
-  Outcome run(Path feats, Path ann, Path textPath, Path dir) throws Exception {
+  /** Replays and scores; {@code image} is the live featurizer's encoder in --videos mode, else null. */
+  Outcome run(Path feats, Path ann, Path textPath, Path dir, dev.moments.featurizer.encoder.ImageEncoder image)
+      throws Exception {
     NlqAnnotations gt = NlqAnnotations.read(ann);
     FeatureManifest manifest = FeatureManifest.read(feats);
     Topics topics = new Topics(topicPrefix);
@@ -232,9 +238,7 @@ final class ReplayCommand implements Callable<Integer> {
       String token = HexFormat.of().formatHex(b);
       Path tokens = dir.resolve("tokens");
       Files.writeString(tokens, token + " *\n");
-      if (videos != null) {
-        dev.moments.featurizer.encoder.ImageEncoder image = Encoders.loadImage(this.encoder != null ? this.encoder : Encoders.defaultDir());
-        open.add(image);
+      if (image != null) {
         dev.moments.featurizer.service.FeaturizerService featurizer = new dev.moments.featurizer.service.FeaturizerService(
             dev.moments.featurizer.service.FeaturizerConfig.defaults(servers, topics), image);
         open.add(featurizer);
@@ -276,11 +280,19 @@ final class ReplayCommand implements Callable<Integer> {
       throws IOException {
     Map<String, NlqAnnotations.Query> firstOf = new LinkedHashMap<>();
     gt.queries().forEach(q -> firstOf.putIfAbsent(q.clipUid(), q));
+    Map<String, Path> files = new LinkedHashMap<>();
+    try (var s = Files.list(videos)) {
+      s.filter(f -> Files.isRegularFile(f) && !f.getFileName().toString().endsWith(".json"))
+          .sorted().forEach(f -> files.putIfAbsent(dev.moments.featurizer.offline.OfflineFeaturizer.uid(f), f));
+    }
     try (dev.moments.ingest.Ingestor ingestor = new dev.moments.ingest.Ingestor(servers, topics, 0.85, line -> {})) {
       int i = 0;
       for (FeatureReplay.Clip c : clips) {
         NlqAnnotations.Query q = firstOf.get(c.clipUid());
-        Path file = videoFile(c.videoUid());
+        Path file = files.get(c.videoUid());
+        if (file == null) {
+          throw new IllegalArgumentException("no video file for " + c.videoUid() + " in " + videos);
+        }
         dev.moments.ingest.IngestResult r = ingestor.ingest(c.streamId(), file.toString(),
             dev.moments.ingest.SourceOptions.defaults().withFps(fps)
                 .withStartTimeMs(START_MS - Math.round(q.clipVideoStartSec() * 1000)));
@@ -289,14 +301,6 @@ final class ReplayCommand implements Callable<Integer> {
       }
     }
     err.println();
-  }
-
-  private Path videoFile(String videoUid) throws IOException {
-    try (var s = Files.list(videos)) {
-      return s.filter(f -> dev.moments.featurizer.offline.OfflineFeaturizer.uid(f).equals(videoUid)
-              && !f.getFileName().toString().endsWith(".json"))
-          .findFirst().orElseThrow(() -> new IllegalArgumentException("no video file for " + videoUid + " in " + videos));
-    }
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.moments.eval;
 
+import dev.moments.featurizer.encoder.TableTextEncoder;
 import dev.moments.featurizer.encoder.TextEncoder;
 import dev.moments.featurizer.store.TextEmbeddings;
 import java.nio.file.Path;
@@ -21,22 +22,7 @@ public interface QueryText {
 
   /** A table lookup; a text missing from the table is an error naming the file. */
   static QueryText fromTable(TextEmbeddings table, Path source) {
-    return new QueryText() {
-      @Override
-      public float[] embed(String text) {
-        float[] v = table.get(text);
-        if (v == null) {
-          throw new IllegalArgumentException("text embeddings " + source + " have no entry for \""
-              + text + "\"; build the table over every query/class text, or use --text-encoder");
-        }
-        return v;
-      }
-
-      @Override
-      public int dim() {
-        return table.dim();
-      }
-    };
+    return fromEncoder(new TableTextEncoder(table, source));
   }
 
   /** Encodes with {@code encoder} (not closed here). */

@@ -27,7 +27,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 
@@ -119,11 +118,12 @@ public final class LavitiTrainer {
   /**
    * The outcome of a run: every logged step of this and earlier (resumed) runs, the wall time of
    * each step taken in this run (data loading, forward, matching, loss, backward, Adam), and what
-   * each of those steps trained on ({@code batches}: chunks, sampled intervals and kept narrations,
-   * one line per step, so two runs can be compared on their data exactly).
+   * each of those steps trained on ({@code batches}: one 64-bit fingerprint per step of its chunks,
+   * sampled intervals and kept narrations, so two runs can be compared on their data exactly
+   * without keeping the data).
    */
   public record Result(long steps, List<TrainingCurve.Point> curve, Path checkpoint, List<Double> stepMillis,
-      List<String> batches) {
+      List<Long> batches) {
     /** Mean loss of the first / last {@code n} logged steps. */
     public double meanLoss(boolean first, int n) {
       List<TrainingCurve.Point> pts = first ? curve.subList(0, Math.min(n, curve.size()))
@@ -191,7 +191,7 @@ public final class LavitiTrainer {
     private State state;
     private Map<String, Double> metrics = new LinkedHashMap<>();
     private final List<Double> stepMillis = new ArrayList<>();
-    private final List<String> batches = new ArrayList<>();
+    private final List<Long> batches = new ArrayList<>();
     private int skipped;
 
     Run(TrainingSet data, LavitiModel model, Options o, State state, int stepsPerEpoch, EpochListener listener,
@@ -280,7 +280,7 @@ public final class LavitiTrainer {
       List<float[][]> windows = new ArrayList<>();
       List<float[][]> texts = new ArrayList<>();
       List<double[][]> positions = new ArrayList<>();
-      StringBuilder seen = new StringBuilder("step ").append(step + 1).append(':');
+      long seen = step + 1;
       for (TrainingSet.Chunk c : batch) {
         windows.add(data.frames(c));
         // narrations -> sampled intervals -> relative positions; at most M narrations per chunk
@@ -296,12 +296,12 @@ public final class LavitiTrainer {
         }
         texts.add(t);
         positions.add(pos);
-        seen.append(' ').append(c.videoUid()).append('@').append(c.from());
+        seen = mix(mix(seen, c.videoUid().hashCode()), c.from());
         for (int k : keep) {
-          seen.append(String.format(Locale.ROOT, " %d[%.6f,%.6f]", k, iv[k][0], iv[k][1]));
+          seen = mix(mix(mix(seen, k), Double.doubleToLongBits(iv[k][0])), Double.doubleToLongBits(iv[k][1]));
         }
       }
-      batches.add(seen.toString());
+      batches.add(seen);
       double lossValue;
       try (NDScope scope = new NDScope();
           NDManager sub = model.manager().newSubManager()) {
@@ -348,6 +348,12 @@ public final class LavitiTrainer {
         System.err.println("step " + (step + 1) + ": non-finite gradient norm, update skipped (" + skipped + " so far)");
       }
       return lossValue;
+    }
+
+    /** One step of a 64-bit mixing hash (the fingerprint of a step's data). */
+    private static long mix(long h, long v) {
+      long x = (h ^ v) * 0x9E3779B97F4A7C15L;
+      return x ^ (x >>> 31);
     }
 
     private static int[] subsample(int n, int max, Random rnd) {

@@ -17,14 +17,24 @@ public final class TableTextEncoder implements TextEncoder {
   private final Path file;
   private final String id;
 
+  /** Reads the table from {@code file}. */
   public TableTextEncoder(Path file) {
+    this(read(file), file);
+  }
+
+  /** A table already read from {@code file} (named in ids and errors). */
+  public TableTextEncoder(TextEmbeddings table, Path file) {
+    this.table = table;
+    this.file = file;
+    this.id = "table:" + file.getFileName();
+  }
+
+  private static TextEmbeddings read(Path file) {
     try {
-      this.table = TextEmbeddings.read(file);
+      return TextEmbeddings.read(file);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    this.file = file;
-    this.id = "table:" + file.getFileName();
   }
 
   @Override
@@ -43,8 +53,8 @@ public final class TableTextEncoder implements TextEncoder {
     for (int i = 0; i < out.length; i++) {
       float[] v = table.get(texts.get(i));
       if (v == null) {
-        throw new IllegalArgumentException("no embedding for \"" + texts.get(i) + "\" in the text table " + file
-            + " (" + table.size() + " texts)");
+        throw new IllegalArgumentException("text embeddings " + file + " have no entry for \"" + texts.get(i)
+            + "\" (" + table.size() + " texts); build the table over every query/class text, or use a text encoder");
       }
       out[i] = v;
     }
