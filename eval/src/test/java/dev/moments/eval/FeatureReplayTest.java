@@ -3,6 +3,7 @@ package dev.moments.eval;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moments.broker.KafkaFixture;
+import dev.moments.broker.Patience;
 import dev.moments.featurizer.store.FeatureManifest;
 import dev.moments.featurizer.store.Npy;
 import dev.moments.topics.FeatureRecord;
@@ -63,7 +64,7 @@ class FeatureReplayTest {
     try (KafkaConsumer<String, FeatureRecord> c = new KafkaConsumer<>(p,
         topics.features().keySerde().deserializer(), topics.features().valueSerde().deserializer())) {
       c.subscribe(List.of(topics.features().name()));
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      long deadline = Patience.deadline();
       while (got.size() < 10 && System.nanoTime() < deadline) {
         c.poll(Duration.ofMillis(200)).forEach(got::add);
       }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moments.api.auth.TokenFile;
 import dev.moments.broker.KafkaFixture;
+import dev.moments.broker.Patience;
 import dev.moments.featurizer.encoder.Encoders;
 import dev.moments.indexer.stream.IndexerConfig;
 import dev.moments.indexer.stream.IndexerModel;
@@ -96,7 +97,7 @@ class QueryApiEndToEndTest {
       // Wait for every window: ends at T0 + 5 s .. 55 s (stream time passes end + 2 s lateness) and
       // the final partial window flushed when the streams went idle; one moment per query slot each.
       long expected = (long) STREAMS.size() * 12 * slots;
-      long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+      long deadline = Patience.deadline();
       while (!(server.index().size() == expected && server.materializer().caughtUp())) {
         assertThat(System.nanoTime()).as("all " + expected + " moments indexed in time; have " + server.index().size())
             .isLessThan(deadline);
@@ -207,7 +208,7 @@ class QueryApiEndToEndTest {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap);
     try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(p)) {
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      long deadline = Patience.deadline();
       while (true) {
         boolean ready = admin.describeTopics(topics.names()).allTopicNames().get().values().stream()
             .allMatch(d -> d.partitions().stream().allMatch(tp -> tp.leader() != null && !tp.leader().isEmpty()));

@@ -3,6 +3,7 @@ package dev.moments.featurizer.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moments.broker.KafkaFixture;
+import dev.moments.broker.Patience;
 import dev.moments.featurizer.encoder.Encoders;
 import dev.moments.featurizer.encoder.ImageEncoder;
 import dev.moments.featurizer.service.FeaturizerConfig;
@@ -117,7 +118,7 @@ class VideoToFeaturesTest {
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
         new StringDeserializer(), new ByteArrayDeserializer())) {
       c.subscribe(List.of(topic));
-      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+      long until = Patience.deadline();
       while (out.size() < expected && System.nanoTime() < until) {
         c.poll(Duration.ofMillis(200)).forEach(out::add);
       }

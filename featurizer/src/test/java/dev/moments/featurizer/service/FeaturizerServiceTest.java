@@ -3,6 +3,7 @@ package dev.moments.featurizer.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moments.broker.KafkaFixture;
+import dev.moments.broker.Patience;
 import dev.moments.featurizer.encoder.Encoders;
 import dev.moments.featurizer.encoder.ImageEncoder;
 import dev.moments.topics.DeadLetter;
@@ -113,11 +114,14 @@ class FeaturizerServiceTest {
           KafkaConsumer<byte[], byte[]> d = consumer(bootstrap, new ByteArrayDeserializer())) {
         c.subscribe(List.of(topics.features().name()));
         d.subscribe(List.of(topics.deadLetter().name()));
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        long until = Patience.deadline();
         while ((out.size() < streams.length * perStream || dead.isEmpty()) && System.nanoTime() < until) {
           c.poll(Duration.ofMillis(200)).forEach(out::add);
           d.poll(Duration.ofMillis(50)).forEach(dead::add);
           assertThat(service.failure()).isNull();
+        }
+        if (out.size() < streams.length * perStream) {
+          System.out.println(Patience.threadDump());
         }
         // Nothing more arrives (no duplicates).
         c.poll(Duration.ofMillis(500)).forEach(out::add);
@@ -194,9 +198,13 @@ class FeaturizerServiceTest {
         p.flush();
         try (FeaturizerService service = new FeaturizerService(config, encoder)) {
           service.start();
-          long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+          long until = Patience.deadline();
           while (out.size() < 10 * (round + 1) && System.nanoTime() < until) {
             c.poll(Duration.ofMillis(200)).forEach(out::add);
+            assertThat(service.failure()).isNull();
+          }
+          if (out.size() < 10 * (round + 1)) {
+            System.out.println(Patience.threadDump());
           }
           // The second instance of the group only sees the 10 new frames.
           assertThat(service.stats().frames()).isEqualTo(10);

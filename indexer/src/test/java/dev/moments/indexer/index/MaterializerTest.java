@@ -3,6 +3,7 @@ package dev.moments.indexer.index;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moments.broker.KafkaFixture;
+import dev.moments.broker.Patience;
 import dev.moments.topics.MomentRecord;
 import dev.moments.topics.TopicAdmin;
 import dev.moments.topics.Topics;
@@ -40,13 +41,7 @@ class MaterializerTest {
   }
 
   private static void await(BooleanSupplier done) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (!done.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not reached in 60 s");
-      }
-      Thread.sleep(50);
-    }
+    Patience.await("the materializer to catch up", Duration.ofMillis(50), done);
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.moments.indexer.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moments.broker.KafkaFixture;
+import dev.moments.broker.Patience;
 import dev.moments.topics.FeatureRecord;
 import dev.moments.topics.MomentRecord;
 import dev.moments.topics.TopicAdmin;
@@ -44,11 +45,20 @@ import org.junit.jupiter.api.io.TempDir;
  * end + 2000 <= T0 + 59500), plus the idle-flush window ending at T0 + 59500 + 500 = T0 + 60000;
  * a window's id is its end - 20000, and each window yields the model's M = 16 slots. The model
  * is a random tiny LAVITI, the same in both runs.
+ *
+ * <p>No outcome may depend on the machine's speed. The first child sees half of each stream, which
+ * is not over: it runs with an idle flush far longer than the test, so that however late the kill
+ * comes (a loaded machine) no final window is flushed mid-stream; the test even waits longer than
+ * the reference's idle flush before killing it, as a slow machine would. The reference and the
+ * second child find every frame already in the topic, so their idle flush fires only after the
+ * streams' ends.
  */
 class IndexerRestartTest {
   static final long T0 = 1_700_000_000_000L;
   static final List<String> STREAMS = List.of("cam-1", "cam-2");
   static final int FRAMES = 120;
+  /** The first child's idle flush: longer than any test run. */
+  static final long MID_STREAM_IDLE_FLUSH_S = 3600;
 
   @TempDir Path tmp;
 
@@ -71,10 +81,12 @@ class IndexerRestartTest {
         new RestartChild(bootstrap, ref, tmp.resolve("ref-state"), refIndex)) {
       reference.start();
 
-      Process first = child(bootstrap, crash, crashState, crashIndex, "first");
+      Process first = child(bootstrap, crash, crashState, crashIndex, "first", MID_STREAM_IDLE_FLUSH_S);
       try {
-        // Kill as soon as the first moments are durably indexed, well inside the idle flush.
-        awaitCommitted(crashIndex, m -> !m.isEmpty(), 90);
+        awaitCommitted(crashIndex, m -> !m.isEmpty());
+        // A slow machine kills late: longer than the reference's idle flush after the last
+        // feature. The stream is not over, so this must not produce a final window.
+        Thread.sleep(RestartChild.CONFIG_TEMPLATE.idleFlush().plusSeconds(2).toMillis());
         System.out.println(System.currentTimeMillis() + " killing the first child");
       } finally {
         first.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
@@ -83,11 +95,11 @@ class IndexerRestartTest {
       assertThat(atKill).isNotEmpty().hasSizeLessThan(expected.size());
 
       produce(bootstrap, new Topics(crash), FRAMES / 2, FRAMES);
-      Process second = child(bootstrap, crash, crashState, crashIndex, "second");
+      Process second = child(bootstrap, crash, crashState, crashIndex, "second",
+          RestartChild.CONFIG_TEMPLATE.idleFlush().toSeconds());
       try {
-        Map<String, String> refFinal = awaitCommitted(refIndex, m -> m.keySet().equals(expected), 120);
-        Map<String, String> crashFinal =
-            awaitCommitted(crashIndex, m -> m.keySet().equals(expected), 120);
+        Map<String, String> refFinal = awaitCommitted(refIndex, m -> m.keySet().equals(expected));
+        Map<String, String> crashFinal = awaitCommitted(crashIndex, m -> m.keySet().equals(expected));
         assertThat(crashFinal).isEqualTo(refFinal);
         assertThat(liveAndMaxDocs(crashIndex)[0]).isEqualTo(expected.size());
       } finally {
@@ -133,20 +145,20 @@ class IndexerRestartTest {
     }
   }
 
-  private Process child(String bootstrap, String prefix, Path state, Path index, String name)
-      throws IOException {
+  private Process child(String bootstrap, String prefix, Path state, Path index, String name,
+      long idleFlushSeconds) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", RestartChild.class.getName(), bootstrap,
-        prefix, state.toString(), index.toString()));
+        prefix, state.toString(), index.toString(), Long.toString(idleFlushSeconds)));
     Path log = Path.of("target", "restart-test-" + name + ".log");
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
   /** Waits until the last commit of the index satisfies {@code done}; returns its moments. */
   private static Map<String, String> awaitCommitted(Path dir,
-      java.util.function.Predicate<Map<String, String>> done, int seconds) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      java.util.function.Predicate<Map<String, String>> done) throws Exception {
+    long deadline = Patience.deadline();
     Map<String, String> last = Map.of();
     while (System.nanoTime() < deadline) {
       last = committed(dir);

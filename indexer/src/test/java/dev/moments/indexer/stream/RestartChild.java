@@ -16,7 +16,8 @@ import org.apache.kafka.streams.StreamsConfig;
 /**
  * The indexer and the materializer of {@link IndexerRestartTest} in one process, run either in
  * the test JVM (the uninterrupted reference) or as a child JVM that the test kills with SIGKILL.
- * Arguments: bootstrap, topic prefix, state dir, index dir.
+ * Arguments: bootstrap, topic prefix, state dir, index dir, and optionally the idle flush in
+ * seconds (default {@link #CONFIG_TEMPLATE}'s).
  */
 public final class RestartChild implements AutoCloseable {
   static final IndexerConfig CONFIG_TEMPLATE = IndexerConfig.defaults(new Topics("unused"))
@@ -32,9 +33,13 @@ public final class RestartChild implements AutoCloseable {
   private final Materializer materializer;
 
   RestartChild(String bootstrap, String prefix, Path stateDir, Path indexDir) {
+    this(bootstrap, prefix, stateDir, indexDir, CONFIG_TEMPLATE.idleFlush());
+  }
+
+  RestartChild(String bootstrap, String prefix, Path stateDir, Path indexDir, Duration idleFlush) {
     Topics topics = new Topics(prefix);
     IndexerConfig cfg = new IndexerConfig(CONFIG_TEMPLATE.window(), CONFIG_TEMPLATE.hop(),
-        CONFIG_TEMPLATE.idleFlush(), CONFIG_TEMPLATE.lateness(), CONFIG_TEMPLATE.fps(), topics,
+        idleFlush, CONFIG_TEMPLATE.lateness(), CONFIG_TEMPLATE.fps(), topics,
         prefix + "-indexer");
     // A killed instance's group membership and open transaction must expire quickly in a test.
     Properties fast = new Properties();
@@ -67,7 +72,9 @@ public final class RestartChild implements AutoCloseable {
   }
 
   public static void main(String[] args) throws InterruptedException {
-    RestartChild c = new RestartChild(args[0], args[1], Path.of(args[2]), Path.of(args[3]));
+    Duration idleFlush = args.length > 4
+        ? Duration.ofSeconds(Long.parseLong(args[4])) : CONFIG_TEMPLATE.idleFlush();
+    RestartChild c = new RestartChild(args[0], args[1], Path.of(args[2]), Path.of(args[3]), idleFlush);
     c.start();
     System.out.println(System.currentTimeMillis() + " started");
     while (true) {
