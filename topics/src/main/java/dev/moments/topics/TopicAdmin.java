@@ -26,7 +26,38 @@ import org.apache.kafka.common.errors.TopicExistsException;
 public final class TopicAdmin {
   private static final long LEADER_WAIT_MS = 30_000;
 
+  /** Largest frame record (JPEG plus key and headers) the frames topic accepts. */
+  public static final int MAX_FRAME_BYTES = 8 * 1024 * 1024;
+  /** Per-partition size bound of the frames and features topics; the oldest segments go first. */
+  public static final long STREAM_RETENTION_BYTES = 8L << 30;
+  /** Per-partition size bound of the dead-letter topic. */
+  public static final long DEAD_LETTER_RETENTION_BYTES = 1L << 30;
+
   private TopicAdmin() {}
+
+  /**
+   * The configs a Moments topic is created with. Retention is by size, never by time: Kafka's
+   * time retention compares each record's timestamp, here a frame's capture time, with the
+   * broker's clock, so footage captured longer ago than the retention period (an archive, a
+   * replayed dataset, a camera with a wrong clock) would be deleted as soon as it was written,
+   * and a reader would find its offsets moved past data it never saw. Moments are kept whole:
+   * the moment index is rebuilt from that topic.
+   */
+  static Map<String, String> configs(Topics topics, String name) {
+    Map<String, String> c = new java.util.HashMap<>();
+    c.put("retention.ms", "-1");
+    if (name.equals(topics.frames().name())) {
+      c.put("retention.bytes", Long.toString(STREAM_RETENTION_BYTES));
+      c.put("max.message.bytes", Integer.toString(MAX_FRAME_BYTES));
+    } else if (name.equals(topics.features().name())) {
+      c.put("retention.bytes", Long.toString(STREAM_RETENTION_BYTES));
+    } else if (name.equals(topics.deadLetter().name())) {
+      c.put("retention.bytes", Long.toString(DEAD_LETTER_RETENTION_BYTES));
+    } else {
+      c.put("retention.bytes", "-1");
+    }
+    return Map.copyOf(c);
+  }
 
   /** Blocks until ListOffsets succeeds on every partition of {@code names}. */
   private static void awaitLeaders(Admin admin, List<String> names)
@@ -80,13 +111,7 @@ public final class TopicAdmin {
       List<NewTopic> missing = new ArrayList<>();
       for (String name : topics.names()) {
         if (!existing.contains(name)) {
-          NewTopic t = new NewTopic(name, partitions, replication);
-          if (name.equals(topics.frames().name())) {
-            // Frames are large; keep a bounded history by default (7 days) for thumbnails.
-            t.configs(Map.of("retention.ms", Long.toString(7L * 24 * 3600 * 1000),
-                "max.message.bytes", Integer.toString(8 * 1024 * 1024)));
-          }
-          missing.add(t);
+          missing.add(new NewTopic(name, partitions, replication).configs(configs(topics, name)));
         }
       }
       List<String> created = new ArrayList<>();
