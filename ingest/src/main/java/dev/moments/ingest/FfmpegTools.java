@@ -23,17 +23,28 @@ import org.bytedeco.javacpp.Loader;
  */
 public final class FfmpegTools {
   private static final long TIMEOUT_S = 120;
+  private static Path ffmpeg;
+  private static Path ffprobe;
 
   private FfmpegTools() {}
 
-  /** The bundled {@code ffmpeg} executable; extracts it (and its libraries) on first use. */
-  public static Path ffmpeg() {
-    return Bundled.FFMPEG;
+  /**
+   * The bundled {@code ffmpeg} executable; extracts it (and its libraries) on first use. Throws
+   * {@link IllegalStateException} naming the missing system library when FFmpeg cannot load.
+   */
+  public static synchronized Path ffmpeg() {
+    if (ffmpeg == null) {
+      ffmpeg = load(org.bytedeco.ffmpeg.ffmpeg.class);
+    }
+    return ffmpeg;
   }
 
-  /** The bundled {@code ffprobe} executable. */
-  public static Path ffprobe() {
-    return Bundled.FFPROBE;
+  /** The bundled {@code ffprobe} executable, as {@link #ffmpeg()}. */
+  public static synchronized Path ffprobe() {
+    if (ffprobe == null) {
+      ffprobe = load(org.bytedeco.ffmpeg.ffprobe.class);
+    }
+    return ffprobe;
   }
 
   /** A process builder for {@code exe ARGS...} whose library path finds the bundled libraries. */
@@ -85,33 +96,28 @@ public final class FfmpegTools {
     return run(null, args);
   }
 
-  /** Extracted on first use, once per JVM ({@link Loader} locks its cache across processes). */
-  private static final class Bundled {
-    static final Path FFMPEG = load(org.bytedeco.ffmpeg.ffmpeg.class);
-    static final Path FFPROBE = load(org.bytedeco.ffmpeg.ffprobe.class);
-
-    private static Path load(Class<?> preset) {
-      String exe;
-      try {
-        exe = Loader.load(preset);
-      } catch (UnsatisfiedLinkError e) {
-        // The innermost error names the missing system library (e.g. libpulse.so.0).
-        Throwable root = e;
-        while (root.getCause() != null) {
-          root = root.getCause();
-        }
-        throw new IllegalStateException("FFmpeg's bundled libraries do not load here: " + root.getMessage(), e);
+  /** Extracts {@code preset}'s executable ({@link Loader} locks its cache across processes). */
+  private static Path load(Class<?> preset) {
+    String exe;
+    try {
+      exe = Loader.load(preset);
+    } catch (UnsatisfiedLinkError e) {
+      // The innermost error names the missing system library (e.g. libpulse.so.0).
+      Throwable root = e;
+      while (root.getCause() != null) {
+        root = root.getCause();
       }
-      if (exe == null) {
-        throw new IllegalStateException("JavaCV's FFmpeg has no " + preset.getSimpleName()
-            + " executable for " + Loader.getPlatform());
-      }
-      Path p = Path.of(exe);
-      // Jar entries carry no file mode; make sure the extracted copy can run.
-      if (!p.toFile().canExecute() && !p.toFile().setExecutable(true)) {
-        throw new IllegalStateException("cannot make " + p + " executable");
-      }
-      return p;
+      throw new IllegalStateException("FFmpeg's bundled libraries do not load here: " + root.getMessage(), e);
     }
+    if (exe == null) {
+      throw new IllegalStateException("JavaCV's FFmpeg has no " + preset.getSimpleName()
+          + " executable for " + Loader.getPlatform());
+    }
+    Path p = Path.of(exe);
+    // Jar entries carry no file mode; make sure the extracted copy can run.
+    if (!p.toFile().canExecute() && !p.toFile().setExecutable(true)) {
+      throw new IllegalStateException("cannot make " + p + " executable");
+    }
+    return p;
   }
 }
