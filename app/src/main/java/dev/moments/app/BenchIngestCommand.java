@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code moments bench ingest}: decode + sample throughput next to the ffmpeg CLI. */
+/** {@code moments bench ingest}: decode + sample throughput next to the ffmpeg CLI bundled with JavaCV. */
 @Command(name = "ingest", mixinStandardHelpOptions = true,
     description = "Decode and sample FILE as ingest does (no Kafka, no JPEG) and time it next to "
         + "'ffmpeg -i FILE -vf fps=F -f null -' on the same file; prints frames decoded/s, "

@@ -3,6 +3,7 @@ package dev.moments.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moments.featurizer.store.FeatureManifest;
+import dev.moments.ingest.FfmpegTools;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -26,11 +27,8 @@ class FeaturizeCommandTest {
   @Test
   void offline_mode_exits_non_zero_when_a_video_failed_and_keeps_the_good_ones(@TempDir Path tmp) throws Exception {
     Path videos = Files.createDirectories(tmp.resolve("v"));
-    Process p = new ProcessBuilder("ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi",
-        "-i", "testsrc=duration=1:size=96x64:rate=10", "-pix_fmt", "yuv420p", videos.resolve("ok.mp4").toString())
-        .redirectErrorStream(true).start();
-    p.getInputStream().readAllBytes();
-    assertThat(p.waitFor()).isZero();
+    FfmpegTools.run("-f", "lavfi", "-i", "testsrc=duration=1:size=96x64:rate=10", "-pix_fmt", "yuv420p",
+        videos.resolve("ok.mp4").toString());
     Files.write(videos.resolve("bad.mkv"), "nope".getBytes(StandardCharsets.US_ASCII));
     Path out = tmp.resolve("out");
     int rc = Moments.commandLine().execute("featurize", "--videos", videos.toString(), "--out", out.toString(), "--fps", "4");

@@ -3,13 +3,11 @@ package dev.moments.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moments.broker.KafkaFixture;
+import dev.moments.ingest.FfmpegTools;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -34,19 +32,10 @@ class IngestCommandTest {
     }
   }
 
-  private static void ffmpeg(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("ffmpeg", "-y", "-nostdin", "-v", "error"));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
-  }
-
   private Path video() throws Exception {
     Path v = dir.resolve("v.mp4");
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=duration=2:size=160x120:rate=30", "-c:v", "libx264",
-        "-preset", "ultrafast", "-threads", "1", "-pix_fmt", "yuv420p", "-movflags", "+faststart", v.toString());
+    FfmpegTools.run("-f", "lavfi", "-i", "testsrc2=duration=2:size=160x120:rate=30", "-c:v", "libopenh264",
+        "-threads", "1", "-pix_fmt", "yuv420p", "-movflags", "+faststart", v.toString());
     return v;
   }
 
@@ -55,7 +44,7 @@ class IngestCommandTest {
     Path text = Files.writeString(dir.resolve("a.mp4"), "plain text, not a video\n");
     Path empty = Files.createFile(dir.resolve("empty.mkv"));
     Path audio = dir.resolve("a.m4a");
-    ffmpeg("-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", audio.toString());
+    FfmpegTools.run("-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", audio.toString());
     // Kafka is never contacted for a bad file, so an unreachable bootstrap is fine here.
     String[][] cases = {
         {text.toString(), "cannot read video " + text + ": Invalid data found when processing input"},

@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
 
 /**
  * Measures decode + sample throughput of {@link VideoSource} on a file next to the reference
- * {@code ffmpeg -i FILE -vf fps=F -f null -} (the ffmpeg CLI on PATH) on the same file.
+ * {@code ffmpeg -i FILE -vf fps=F -f null -} on the same file, run with the ffmpeg bundled with
+ * JavaCV ({@link FfmpegTools}): the same FFmpeg build as the decoder, never the system's.
  *
  * <p>NOTE: wall-clock timings on a shared machine; run it when the machine is quiet and repeat.
  */
@@ -77,14 +78,15 @@ public final class IngestBench {
     }
     double ours = (System.nanoTime() - t0) / 1e9;
 
-    List<String> cmd = List.of("ffmpeg", "-nostdin", "-hide_banner", "-v", "info", "-stats",
+    // The reference: the bundled ffmpeg, the same FFmpeg build as our decoder.
+    List<String> args = List.of("-nostdin", "-hide_banner", "-v", "info", "-stats",
         "-i", file.toString(), "-vf", "fps=" + fmt(fps), "-f", "null", "-");
     double ref = -1;
     long refFrames = -1;
     String note = "";
     try {
       long r0 = System.nanoTime();
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      Process p = FfmpegTools.command(FfmpegTools.ffmpeg(), args).redirectErrorStream(true).start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       int rc = p.waitFor();
       ref = (System.nanoTime() - r0) / 1e9;
@@ -96,7 +98,7 @@ public final class IngestBench {
       while (m.find()) {
         refFrames = Long.parseLong(m.group(1));
       }
-    } catch (IOException e) {
+    } catch (IOException | IllegalStateException e) {
       note = "cannot run ffmpeg (" + e.getMessage() + ")";
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

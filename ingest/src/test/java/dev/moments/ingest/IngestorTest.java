@@ -145,9 +145,9 @@ class IngestorTest {
       Future<IngestResult> run = exec.submit(() ->
           in.ingest("door", url, SourceOptions.defaults().withReadTimeoutMs(2000)));
       Thread.sleep(700);
-      ffmpeg = new ProcessBuilder("ffmpeg", "-nostdin", "-v", "error", "-re",
+      ffmpeg = FfmpegTools.command(FfmpegTools.ffmpeg(), List.of("-nostdin", "-v", "error", "-re",
           "-f", "lavfi", "-i", "testsrc2=duration=4:size=160x120:rate=25",
-          "-c:v", "mpeg1video", "-q:v", "5", "-threads", "1", "-f", "mpegts", "-listen", "1", url)
+          "-c:v", "mpeg1video", "-q:v", "5", "-threads", "1", "-f", "mpegts", "-listen", "1", url))
           .redirectErrorStream(true).redirectOutput(dir.resolve("ffmpeg.log").toFile()).start();
       assertThat(ffmpeg.waitFor(15, TimeUnit.SECONDS)).as("ffmpeg finished streaming").isTrue();
       assertThat(ffmpeg.exitValue()).as("ffmpeg exit, see %s", dir.resolve("ffmpeg.log")).isZero();

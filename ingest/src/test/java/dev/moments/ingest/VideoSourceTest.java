@@ -75,7 +75,7 @@ class VideoSourceTest {
     TestVideos.ffmpeg("-f", "lavfi", "-i", "testsrc2=duration=2:size=160x120:rate=30",
         "-f", "lavfi", "-i", "testsrc2=duration=2:size=160x120:rate=10",
         "-filter_complex", "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]", "-fps_mode", "vfr",
-        "-c:v", "libx264", "-preset", "ultrafast", "-threads", "1", "-pix_fmt", "yuv420p",
+        "-c:v", "libopenh264", "-threads", "1", "-pix_fmt", "yuv420p",
         video.toString());
     try (VideoSource s = VideoSource.open(video.toString(), SourceOptions.defaults().withFps(6))) {
       List<SampledFrame> frames = readAll(s);
@@ -97,9 +97,10 @@ class VideoSourceTest {
     Path plain = dir.resolve("plain.mp4");
     TestVideos.ffmpeg("-f", "lavfi", "-i",
         "color=red:size=320x120:duration=1:rate=10[a];color=blue:size=320x120:duration=1:rate=10[b];[a][b]vstack",
-        "-c:v", "libx264", "-preset", "ultrafast", "-threads", "1", "-pix_fmt", "yuv420p", plain.toString());
+        "-c:v", "libopenh264", "-threads", "1", "-pix_fmt", "yuv420p", plain.toString());
     Path rotated = dir.resolve("rotated.mp4");
-    TestVideos.ffmpeg("-i", plain.toString(), "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated.toString());
+    // FFmpeg 7+ writes a display matrix from -display_rotation (its "rotate" tag is read-only now).
+    TestVideos.ffmpeg("-display_rotation:v:0", "90", "-i", plain.toString(), "-c", "copy", rotated.toString());
     // What ffmpeg itself shows (autorotate on), as raw RGB.
     Path raw = dir.resolve("ref.rgb");
     TestVideos.ffmpeg("-i", rotated.toString(), "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", raw.toString());
@@ -178,7 +179,7 @@ class VideoSourceTest {
     // Without faststart the index (moov) is at the end: nothing can be decoded.
     Path video = dir.resolve("moov-at-end.mp4");
     TestVideos.ffmpeg("-f", "lavfi", "-i", "testsrc2=duration=1:size=64x48:rate=10",
-        "-c:v", "libx264", "-preset", "ultrafast", "-threads", "1", video.toString());
+        "-c:v", "libopenh264", "-threads", "1", video.toString());
     byte[] all = Files.readAllBytes(video);
     Path cut = dir.resolve("cut.mp4");
     Files.write(cut, java.util.Arrays.copyOf(all, all.length / 2));

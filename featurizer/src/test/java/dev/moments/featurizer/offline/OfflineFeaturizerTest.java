@@ -8,17 +8,15 @@ import dev.moments.featurizer.encoder.Encoders;
 import dev.moments.featurizer.encoder.ImageEncoder;
 import dev.moments.featurizer.store.FeatureManifest;
 import dev.moments.featurizer.store.Npy;
+import dev.moments.ingest.FfmpegTools;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,24 +36,15 @@ class OfflineFeaturizerTest {
     encoder.close();
   }
 
-  static void ffmpeg(Path dir, String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of("ffmpeg", "-nostdin", "-loglevel", "error", "-y"));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as("ffmpeg %s: %s", cmd, out).isZero();
-  }
-
   @Test
   void a_folder_of_videos_becomes_npy_files_and_a_manifest_and_a_second_run_resumes(@TempDir Path tmp)
       throws Exception {
     Path videos = Files.createDirectories(tmp.resolve("videos"));
     Path out = tmp.resolve("features");
-    ffmpeg(videos, "-f", "lavfi", "-i", "testsrc=duration=3:size=160x120:rate=25", "-pix_fmt", "yuv420p", "clip-a.mp4");
-    ffmpeg(videos, "-f", "lavfi", "-i", "testsrc2=duration=2:size=128x96:rate=30", "-c:v", "mjpeg", "-q:v", "3", "clip-b.mkv");
+    FfmpegTools.run(videos, "-f", "lavfi", "-i", "testsrc=duration=3:size=160x120:rate=25", "-pix_fmt", "yuv420p", "clip-a.mp4");
+    FfmpegTools.run(videos, "-f", "lavfi", "-i", "testsrc2=duration=2:size=128x96:rate=30", "-c:v", "mjpeg", "-q:v", "3", "clip-b.mkv");
     // The first sampled frame of clip-a as FFmpeg itself decodes it, lossless.
-    ffmpeg(tmp, "-i", videos.resolve("clip-a.mp4").toString(), "-frames:v", "1", "first-a.png");
+    FfmpegTools.run(tmp, "-i", videos.resolve("clip-a.mp4").toString(), "-frames:v", "1", "first-a.png");
     Files.write(videos.resolve("broken.mp4"), "definitely not a video".getBytes(StandardCharsets.US_ASCII));
     Files.write(videos.resolve("empty.mov"), new byte[0]);
     Files.writeString(videos.resolve("notes.txt"), "not a video extension: ignored");

@@ -69,7 +69,7 @@ class BrowserTest {
 
   @Test
   void typing_a_question_shows_results_with_loaded_thumbnails_and_a_timeline() throws Exception {
-    assumeTrue(Chromium.available(), "no headless Chromium at " + Chromium.BINARY + " (CI installs it)");
+    assumeTrue(Chromium.available(), Chromium.MISSING + " [looked for " + Chromium.BINARY + "]");
     String bootstrap = KafkaFixture.bootstrapServers();
     Topics topics = new Topics(KafkaFixture.uniquePrefix("browser"));
     TopicAdmin.ensureTopics(bootstrap, topics, 2, (short) 1);

@@ -26,7 +26,14 @@ import java.util.function.BooleanSupplier;
  * (no WebDriver dependency): one page, commands answered by id.
  */
 final class Chromium implements AutoCloseable {
-  static final Path BINARY = Path.of("/usr/bin/chromium");
+  /**
+   * The binary: {@code MOMENTS_CHROMIUM} when set (the launcher honours it too), else {@code
+   * /usr/bin/chromium}, else {@code chromium} on PATH.
+   */
+  static final Path BINARY = binary(System.getenv("MOMENTS_CHROMIUM"), System.getenv("PATH"));
+
+  /** Why the browser test is skipped when {@link #available()} is false, in the launcher's words. */
+  static final String MISSING = "chromium not found; the browser test is skipped (install it with: apt-get install chromium)";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Process process;
@@ -37,6 +44,22 @@ final class Chromium implements AutoCloseable {
 
   static boolean available() {
     return Files.isExecutable(BINARY);
+  }
+
+  static Path binary(String override, String path) {
+    if (override != null && !override.isBlank()) {
+      return Path.of(override);
+    }
+    Path usual = Path.of("/usr/bin/chromium");
+    if (Files.isExecutable(usual) || path == null) {
+      return usual;
+    }
+    for (String dir : path.split(java.io.File.pathSeparator)) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "chromium"))) {
+        return Path.of(dir, "chromium");
+      }
+    }
+    return usual;
   }
 
   Chromium(int width, int height) throws Exception {
