@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.moments.broker.KafkaFixture;
+import dev.moments.broker.Patience;
 import dev.moments.topics.TopicAdmin;
 import dev.moments.topics.Topics;
 import java.awt.image.BufferedImage;
@@ -88,7 +89,7 @@ class IngestorTest {
     assertThat(r.mediaDurationMs()).isBetween(3990L, 4010L);
     assertThat(r.summary()).startsWith("ingest kitchen: sent " + r.framesSent() + " frames (4.0 s of media");
 
-    List<ConsumerRecord<String, byte[]>> recs = readFrames((int) r.framesSent(), Duration.ofSeconds(20));
+    List<ConsumerRecord<String, byte[]>> recs = readFrames((int) r.framesSent(), Patience.limit());
     assertThat(recs).hasSize((int) r.framesSent());
     long prevPts = -1;
     for (var rec : recs) {
@@ -116,7 +117,7 @@ class IngestorTest {
     assertThat(r.truncated()).isTrue();
     assertThat(r.framesSent()).isBetween(3L, 21L);
     assertThat(r.summary()).contains("TRUNCATED: " + cut).contains("of the declared 4.0 s");
-    assertThat(readFrames((int) r.framesSent(), Duration.ofSeconds(20))).hasSize((int) r.framesSent());
+    assertThat(readFrames((int) r.framesSent(), Patience.limit())).hasSize((int) r.framesSent());
   }
 
   @Test
@@ -149,15 +150,13 @@ class IngestorTest {
           "-f", "lavfi", "-i", "testsrc2=duration=4:size=160x120:rate=25",
           "-c:v", "mpeg1video", "-q:v", "5", "-threads", "1", "-f", "mpegts", "-listen", "1", url))
           .redirectErrorStream(true).redirectOutput(dir.resolve("ffmpeg.log").toFile()).start();
-      assertThat(ffmpeg.waitFor(15, TimeUnit.SECONDS)).as("ffmpeg finished streaming").isTrue();
+      assertThat(ffmpeg.waitFor(Patience.limit().toSeconds(), TimeUnit.SECONDS)).as("ffmpeg finished streaming").isTrue();
       assertThat(ffmpeg.exitValue()).as("ffmpeg exit, see %s", dir.resolve("ffmpeg.log")).isZero();
       // The stream has ended; ingest notices, logs and keeps retrying until stopped.
-      long deadline = System.currentTimeMillis() + 5000;
-      while (log.stream().noneMatch(m -> m.contains("reconnecting in")) && System.currentTimeMillis() < deadline) {
-        Thread.sleep(100);
-      }
+      Patience.await("ingest to notice the end of the live stream", Duration.ofMillis(100),
+          () -> log.stream().anyMatch(m -> m.contains("reconnecting in")));
       in.stop();
-      IngestResult r = run.get(10, TimeUnit.SECONDS);
+      IngestResult r = run.get(Patience.limit().toSeconds(), TimeUnit.SECONDS);
       long after = System.currentTimeMillis();
 
       assertThat(log).anyMatch(m -> m.startsWith("cannot open live source " + url) && m.contains("retrying in"));
@@ -165,7 +164,7 @@ class IngestorTest {
       // 4 s at 6 fps; the very first frames may go to stream probing, none may be invented
       assertThat(r.framesSent()).isBetween(12L, 25L);
       assertThat(r.truncated()).isFalse();
-      List<ConsumerRecord<String, byte[]>> recs = readFrames((int) r.framesSent(), Duration.ofSeconds(20));
+      List<ConsumerRecord<String, byte[]>> recs = readFrames((int) r.framesSent(), Patience.limit());
       assertThat(recs).hasSize((int) r.framesSent());
       long prevTs = 0;
       for (var rec : recs) {

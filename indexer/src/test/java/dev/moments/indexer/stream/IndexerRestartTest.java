@@ -46,17 +46,23 @@ import org.junit.jupiter.api.io.TempDir;
  * a window's id is its end - 20000, and each window yields the model's M = 16 slots. The model
  * is a random tiny LAVITI, the same in both runs.
  *
- * <p>No outcome may depend on the machine's speed. The first child sees half of each stream, which
- * is not over: it runs with an idle flush far longer than the test, so that however late the kill
- * comes (a loaded machine) no final window is flushed mid-stream; the test even waits longer than
- * the reference's idle flush before killing it, as a slow machine would. The reference and the
- * second child find every frame already in the topic, so their idle flush fires only after the
- * streams' ends.
+ * <p>The crashed run is killed twice: in flight (at its first durable moments), and late (a
+ * restarted child that has indexed all it can and then sat idle for twice the idle flush, as on
+ * a slow machine). No outcome may depend on the machine's speed: children that see only the first
+ * 55 frames of each stream, which is not over, run with an idle flush far longer than the test, so
+ * however late a kill comes no final window is flushed mid-stream. The reference and the last
+ * child find every frame already in the topic, so their idle flush fires only after the streams'
+ * ends.
  */
 class IndexerRestartTest {
   static final long T0 = 1_700_000_000_000L;
   static final List<String> STREAMS = List.of("cam-1", "cam-2");
   static final int FRAMES = 120;
+  /**
+   * Frames the first child sees: 55 (newest at T0 + 27000), in the middle of a hop, so that a
+   * final window flushed there would have an id no clean run has.
+   */
+  static final int SPLIT = 55;
   /** The first child's idle flush: longer than any test run. */
   static final long MID_STREAM_IDLE_FLUSH_S = 3600;
 
@@ -72,7 +78,7 @@ class IndexerRestartTest {
     Set<String> expected = expectedIds();
 
     produce(bootstrap, new Topics(ref), 0, FRAMES);
-    produce(bootstrap, new Topics(crash), 0, FRAMES / 2);
+    produce(bootstrap, new Topics(crash), 0, SPLIT);
 
     Path refIndex = tmp.resolve("ref-index");
     Path crashIndex = tmp.resolve("crash-index");
@@ -83,10 +89,8 @@ class IndexerRestartTest {
 
       Process first = child(bootstrap, crash, crashState, crashIndex, "first", MID_STREAM_IDLE_FLUSH_S);
       try {
+        // Kill in flight: as soon as the first moments are durably indexed.
         awaitCommitted(crashIndex, m -> !m.isEmpty());
-        // A slow machine kills late: longer than the reference's idle flush after the last
-        // feature. The stream is not over, so this must not produce a final window.
-        Thread.sleep(RestartChild.CONFIG_TEMPLATE.idleFlush().plusSeconds(2).toMillis());
         System.out.println(System.currentTimeMillis() + " killing the first child");
       } finally {
         first.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
@@ -94,7 +98,20 @@ class IndexerRestartTest {
       Map<String, String> atKill = committed(crashIndex);
       assertThat(atKill).isNotEmpty().hasSizeLessThan(expected.size());
 
-      produce(bootstrap, new Topics(crash), FRAMES / 2, FRAMES);
+      // Kill late, as a slow machine would: the restarted child indexes every hop window the
+      // first 55 frames complete, then sits idle for twice the reference's idle flush. The
+      // streams are not over, so no final window may appear meanwhile.
+      Process idle = child(bootstrap, crash, crashState, crashIndex, "idle", MID_STREAM_IDLE_FLUSH_S);
+      try {
+        awaitCommitted(crashIndex, m -> m.size() == hopWindowsBefore(SPLIT) * RestartChild.SLOTS);
+        Thread.sleep(RestartChild.CONFIG_TEMPLATE.idleFlush().multipliedBy(2).toMillis());
+        System.out.println(System.currentTimeMillis() + " killing the idle child");
+      } finally {
+        idle.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+      }
+      assertThat(committed(crashIndex)).hasSize(hopWindowsBefore(SPLIT) * RestartChild.SLOTS);
+
+      produce(bootstrap, new Topics(crash), SPLIT, FRAMES);
       Process second = child(bootstrap, crash, crashState, crashIndex, "second",
           RestartChild.CONFIG_TEMPLATE.idleFlush().toSeconds());
       try {
@@ -106,6 +123,12 @@ class IndexerRestartTest {
         second.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /** Hop windows of all streams that the first {@code frames} frames complete (end + lateness). */
+  private static int hopWindowsBefore(int frames) {
+    long newest = 500L * (frames - 1);
+    return STREAMS.size() * (int) ((newest - 2000) / 5000);
   }
 
   private static Set<String> expectedIds() {
