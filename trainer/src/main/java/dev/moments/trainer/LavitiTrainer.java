@@ -343,11 +343,11 @@ public final class LavitiTrainer {
             for (int j = 0; j < g; j++) {
               System.arraycopy(t[j], 0, flat, j * cfg.textDim(), cfg.textDim());
             }
-            NDArray text = sub.create(flat, new Shape(g, cfg.textDim()));
+            NDArray text = WindowBatch.owned(sub, flat, new Shape(g, cfg.textDim()));
             // GT TEs: the TE table interpolated at the sampled start/end positions, L2-normalized
-            NDArray sGt = LavitiBlock.l2(sub.create(TemporalEmbeddings.weights(positions.get(i)[0], cfg.teLength()),
+            NDArray sGt = LavitiBlock.l2(WindowBatch.owned(sub, TemporalEmbeddings.weights(positions.get(i)[0], cfg.teLength()),
                 new Shape(g, cfg.teLength())).matMul(te));
-            NDArray eGt = LavitiBlock.l2(sub.create(TemporalEmbeddings.weights(positions.get(i)[1], cfg.teLength()),
+            NDArray eGt = LavitiBlock.l2(WindowBatch.owned(sub, TemporalEmbeddings.weights(positions.get(i)[1], cfg.teLength()),
                 new Shape(g, cfg.teLength())).matMul(te));
             NDArray cosV = out.get(0).get(i).matMul(text.transpose());
             NDArray cosS = out.get(1).get(i).matMul(sGt.transpose());
