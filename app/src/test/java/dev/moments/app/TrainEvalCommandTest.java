@@ -15,6 +15,20 @@ class TrainEvalCommandTest {
   @TempDir Path dir;
 
   @Test
+  void a_training_run_that_blows_up_stops_with_one_line_naming_the_step() {
+    Path data = dir.resolve("synth");
+    assertThat(Cli.run("synth", "features", "--out", data.toString(), "--videos", "2", "--minutes", "2",
+        "--dim", "16").rc()).isZero();
+    Cli.Out train = Cli.run("train", "--narrations", data.resolve("narration.json").toString(), "--features",
+        data.resolve("features").toString(), "--text-embeddings", data.resolve("text_embeddings.npz").toString(),
+        "--out", dir.resolve("model").toString(), "--config", "tiny", "--max-steps", "10", "--batch", "2",
+        "--lr", "1e6", "--chunk-sec", "60");
+    assertThat(train.rc()).as(train.err()).isEqualTo(1);
+    assertThat(train.err().strip().lines()).singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .matches("moments train: training stopped at step \\d+: .*(NaN|Infinity).*lower --lr.*");
+  }
+
+  @Test
   void a_model_trained_from_the_command_line_is_scored_and_resumes_where_it_stopped() throws Exception {
     Path data = dir.resolve("synth");
     assertThat(Cli.run("synth", "features", "--out", data.toString(), "--videos", "4", "--minutes", "2",

@@ -11,6 +11,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
+import dev.moments.model.nn.FrameTokenizer;
 import dev.moments.model.nn.LavitiBlock;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -55,15 +56,22 @@ public final class LavitiModel implements MomentPredictor, AutoCloseable {
   private volatile String modelId;
 
   private LavitiModel(LavitiConfig cfg, NDManager manager, LavitiBlock block, CheckpointMetadata metadata) {
+    this(cfg, manager, block, metadata, null);
+  }
+
+  private LavitiModel(LavitiConfig cfg, NDManager manager, LavitiBlock block, CheckpointMetadata metadata,
+      String modelId) {
     this.cfg = cfg;
     this.manager = manager;
     this.block = block;
     this.metadata = metadata;
-    this.modelId = computeModelId();
+    this.modelId = modelId != null ? modelId : computeModelId();
   }
 
   /**
-   * Loads a checkpoint directory.
+   * Loads a checkpoint directory. Checkpoints written while the tokenizer was a DJL {@code Conv1d}
+   * load too: the conv weight is converted ({@link FrameTokenizer}) and the model keeps the id
+   * it had.
    *
    * @throws IllegalArgumentException when the directory or one of its files is missing or
    *     corrupt, naming what is wrong
@@ -96,7 +104,10 @@ public final class LavitiModel implements MomentPredictor, AutoCloseable {
             "model checkpoint " + checkpointDir + ": " + PARAMS_FILE + " is corrupt or does not match "
                 + CONFIG_FILE + " (" + e.getMessage() + ")", e);
       }
-      return new LavitiModel(cfg, manager, block, meta);
+      // a checkpoint of the conv tokenizer keeps the id it was written with (the hash of its file),
+      // so indexes and moments that name it stay valid; its next save gets the new format's id
+      String id = block.tokenizer().loadedLegacy() ? idOf(params) : null;
+      return new LavitiModel(cfg, manager, block, meta, id);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -129,6 +140,17 @@ public final class LavitiModel implements MomentPredictor, AutoCloseable {
         v[0] = (float) Math.log(10);
       } else if (param == block.logitBias()) {
         v[0] = -10f;
+      } else if (param == block.tokenizer().weight()) {
+        // drawn as the conv tokenizer's [D, C, k] weight (fan-in C*k, fan-out D*k), then laid out
+        // as [D, k*C]: a seed gives the same network as when the tokenizer was a Conv1d
+        int d = cfg.dModel();
+        int c = cfg.featureDim();
+        int k = cfg.kernel();
+        double bound = Math.sqrt(6.0 / ((double) c * k + (double) d * k));
+        for (int i = 0; i < v.length; i++) {
+          v[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
+        }
+        v = FrameTokenizer.fromConvLayout(v, d, c, k);
       } else if (param.getType() == Parameter.Type.GAMMA) {
         java.util.Arrays.fill(v, 1f);
       } else if (param.getType() == Parameter.Type.WEIGHT) {

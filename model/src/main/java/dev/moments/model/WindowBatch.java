@@ -66,11 +66,24 @@ public final class WindowBatch {
         padded = true;
       }
     }
-    NDArray f = manager.create(FloatBuffer.wrap(frames), new Shape(b, tPad, c));
-    NDArray tw = manager.create(FloatBuffer.wrap(te), new Shape(b, n, l));
+    NDArray f = owned(manager, frames, new Shape(b, tPad, c));
+    NDArray tw = owned(manager, te, new Shape(b, n, l));
     if (!padded) {
       return new NDList(f, tw);
     }
-    return new NDList(f, tw, manager.create(FloatBuffer.wrap(mask), new Shape(b, 1, 1, n)));
+    return new NDList(f, tw, owned(manager, mask, new Shape(b, 1, 1, n)));
+  }
+
+  /**
+   * An array of {@code data} in libtorch's own (64-byte aligned) memory.
+   *
+   * <p>NOTE: DJL's {@code create} wraps a JVM direct buffer in place, wherever the JVM put it, and
+   * MKL's GEMM may round differently for differently aligned inputs; a copy makes the same inputs
+   * give the same bits in every run (exact training resume depends on it).
+   */
+  public static NDArray owned(NDManager manager, float[] data, Shape shape) {
+    try (NDArray wrapped = manager.create(FloatBuffer.wrap(data), shape)) {
+      return wrapped.duplicate();
+    }
   }
 }

@@ -39,6 +39,11 @@ import java.util.Random;
  * position), {@code training_curve.csv} (step, loss, lr) and {@code training_curve.png}. A
  * checkpoint is written after every epoch and when the run stops (end or {@code maxSteps}).
  *
+ * <p>Numbers that training cannot go on from stop it with a {@link TrainingStoppedException} naming
+ * the step: non-finite frame features, model outputs or loss. A step whose gradient norm is not
+ * finite is skipped (parameters and optimizer state untouched, one line on {@code err});
+ * {@value #MAX_SKIPPED_IN_A_ROW} such steps in a row stop training too.
+ *
  * <p>Exact resume: all randomness is a pure function of the seed and the position in the loop
  * (epoch order from {@code (seed, epoch)}, interval sampling and narration subsampling from
  * {@code (seed, step)}), and the optimizer state is saved bit-for-bit, so a resumed run takes the
@@ -49,6 +54,8 @@ import java.util.Random;
 public final class LavitiTrainer {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   static final String STATE_DIR = "trainer-state";
+  /** Non-finite gradients skipped in a row before training stops (one is rounding bad luck, more is divergence). */
+  static final int MAX_SKIPPED_IN_A_ROW = 3;
 
   /**
    * Training options.
@@ -192,7 +199,10 @@ public final class LavitiTrainer {
     private Map<String, Double> metrics = new LinkedHashMap<>();
     private final List<Double> stepMillis = new ArrayList<>();
     private final List<Long> batches = new ArrayList<>();
+    private final PrintStream err;
     private int skipped;
+    private int skippedInARow;
+    private long checkpointStep = -1;
 
     Run(TrainingSet data, LavitiModel model, Options o, State state, int stepsPerEpoch, EpochListener listener,
         PrintStream err) {
@@ -203,6 +213,7 @@ public final class LavitiTrainer {
       this.state = state;
       this.stepsPerEpoch = stepsPerEpoch;
       this.listener = listener;
+      this.err = err;
       this.schedule = new LrSchedule(state.lr(), state.warmup(), state.totalSteps());
       for (Pair<String, Parameter> p : block.getParameters()) {
         // loaded parameters come without autograd; every parameter is trained
@@ -218,6 +229,7 @@ public final class LavitiTrainer {
       if (resuming) {
         adam.load(o.out().resolve(STATE_DIR).resolve("adam.ndlist"), model.manager());
         curve.loadUpTo(state.step());
+        checkpointStep = state.step();
       }
       Files.createDirectories(o.out());
       long t0 = System.nanoTime();
@@ -236,7 +248,15 @@ public final class LavitiTrainer {
           }
           double lr = schedule.at(state.step());
           long s0 = System.nanoTime();
-          double loss = step(batch, state.step(), lr);
+          double loss;
+          try {
+            loss = step(batch, state.step(), lr);
+          } catch (TrainingStoppedException e) {
+            if (bar != null) {
+              bar.finish();
+            }
+            throw e;
+          }
           stepMillis.add((System.nanoTime() - s0) / 1e6);
           long done = state.step() + 1;
           curve.add(new TrainingCurve.Point(done, loss, lr));
@@ -302,6 +322,9 @@ public final class LavitiTrainer {
         }
       }
       batches.add(seen);
+      for (int i = 0; i < batch.size(); i++) {
+        checkFinite(step, batch.get(i), windows.get(i));
+      }
       double lossValue;
       try (NDScope scope = new NDScope();
           NDManager sub = model.manager().newSubManager()) {
@@ -320,17 +343,20 @@ public final class LavitiTrainer {
             for (int j = 0; j < g; j++) {
               System.arraycopy(t[j], 0, flat, j * cfg.textDim(), cfg.textDim());
             }
-            NDArray text = sub.create(flat, new Shape(g, cfg.textDim()));
+            NDArray text = WindowBatch.owned(sub, flat, new Shape(g, cfg.textDim()));
             // GT TEs: the TE table interpolated at the sampled start/end positions, L2-normalized
-            NDArray sGt = LavitiBlock.l2(sub.create(TemporalEmbeddings.weights(positions.get(i)[0], cfg.teLength()),
+            NDArray sGt = LavitiBlock.l2(WindowBatch.owned(sub, TemporalEmbeddings.weights(positions.get(i)[0], cfg.teLength()),
                 new Shape(g, cfg.teLength())).matMul(te));
-            NDArray eGt = LavitiBlock.l2(sub.create(TemporalEmbeddings.weights(positions.get(i)[1], cfg.teLength()),
+            NDArray eGt = LavitiBlock.l2(WindowBatch.owned(sub, TemporalEmbeddings.weights(positions.get(i)[1], cfg.teLength()),
                 new Shape(g, cfg.teLength())).matMul(te));
             NDArray cosV = out.get(0).get(i).matMul(text.transpose());
             NDArray cosS = out.get(1).get(i).matMul(sGt.transpose());
             NDArray cosE = out.get(2).get(i).matMul(eGt.transpose());
-            int[] match = Hungarian.solve(SigmoidLoss.matchCost(
-                cosV.toFloatArray(), cosS.toFloatArray(), cosE.toFloatArray(), cfg.numQueries(), g));
+            float[] v = cosV.toFloatArray();
+            float[] s = cosS.toFloatArray();
+            float[] e = cosE.toFloatArray();
+            checkFinite(step, batch.get(i), v, s, e);
+            int[] match = Hungarian.solve(SigmoidLoss.matchCost(v, s, e, cfg.numQueries(), g));
             NDArray l = SigmoidLoss.loss(sub, cosV, cosS, cosE, match, scale, bias);
             total = total == null ? l : total.add(l);
           }
@@ -340,14 +366,56 @@ public final class LavitiTrainer {
         }
       }
       if (!Double.isFinite(lossValue)) {
-        throw new IllegalStateException("loss became " + lossValue + " at step " + (step + 1) + "; lower --lr");
+        throw stop(step, "loss is " + lossValue + " (lr " + lr + "); lower --lr");
       }
       double norm = adam.step(step + 1, lr, o.clipNorm());
       if (!Double.isFinite(norm)) {
         skipped++;
-        System.err.println("step " + (step + 1) + ": non-finite gradient norm, update skipped (" + skipped + " so far)");
+        skippedInARow++;
+        if (skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
+          throw stop(step, "gradient norm is " + norm + " in " + skippedInARow + " steps in a row (steps "
+              + (step + 2 - skippedInARow) + " to " + (step + 1) + ", updates skipped, loss " + lossValue + ", lr "
+              + lr + "); lower --lr");
+        }
+        err.println("step " + (step + 1) + ": gradient norm is " + norm + ", update skipped (" + skipped
+            + " so far)");
+      } else {
+        skippedInARow = 0;
       }
       return lossValue;
+    }
+
+    /** Stops at a bad step: the exception names the step (1-based) and the last checkpoint. */
+    private TrainingStoppedException stop(long step, String cause) {
+      String saved = checkpointStep < 0 ? "no checkpoint written by this run"
+          : "the checkpoint in " + o.out() + " is from step " + checkpointStep;
+      return new TrainingStoppedException(step + 1, cause + "; " + saved);
+    }
+
+    /** Frame features must be finite: a NaN or infinity there poisons the whole window. */
+    private void checkFinite(long step, TrainingSet.Chunk c, float[][] frames) {
+      for (int f = 0; f < frames.length; f++) {
+        for (int x = 0; x < frames[f].length; x++) {
+          if (!Float.isFinite(frames[f][x])) {
+            throw stop(step, "the frame features of video " + c.videoUid() + " hold " + frames[f][x] + " (frame "
+                + (c.from() + f) + ", feature " + x + "); fix or drop that video");
+          }
+        }
+      }
+    }
+
+    /** The model's similarities must be finite (finite features and non-finite outputs: the weights diverged). */
+    private void checkFinite(long step, TrainingSet.Chunk c, float[] v, float[] s, float[] e) {
+      String[] what = {"visual/language embeddings", "start TEs", "end TEs"};
+      float[][] all = {v, s, e};
+      for (int k = 0; k < all.length; k++) {
+        for (float x : all[k]) {
+          if (!Float.isFinite(x)) {
+            throw stop(step, "the model's " + what[k] + " are " + x + " for video " + c.videoUid() + " from frame "
+                + c.from() + " (the weights diverged); lower --lr");
+          }
+        }
+      }
     }
 
     /** One step of a 64-bit mixing hash (the fingerprint of a step's data). */
@@ -385,6 +453,7 @@ public final class LavitiTrainer {
       CheckpointMetadata meta = new CheckpointMetadata(
           data.encoderId(), data.featureDim(), data.textDim(), data.fps(), summary, state.step(), m);
       model.save(o.out(), meta);
+      checkpointStep = state.step();
       Path stateDir = o.out().resolve(STATE_DIR);
       Files.createDirectories(stateDir);
       adam.save(stateDir.resolve("adam.ndlist"));

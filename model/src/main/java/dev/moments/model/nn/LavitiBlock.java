@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.ConstantInitializer;
@@ -30,13 +29,16 @@ import java.util.List;
  * bias ({@code logitBias}) so that they are saved with the checkpoint and inference can turn a
  * cosine similarity into a calibrated match probability.
  *
- * <p>NOTE: a LayerNorm on the conv tokens (before the TEs are added) is not in the paper; it
+ * <p>The tokenizer is the paper's conv with kernel = stride = k written as a reshape and one
+ * linear layer ({@link FrameTokenizer}).
+ *
+ * <p>NOTE: a LayerNorm on the tokens (before the TEs are added) is not in the paper; it
  * keeps the L2-normalized frame features (per-element scale ~1/sqrt(C)) from being drowned by
  * the unit-scale sinusoidal TEs at initialisation. Pre-norm layers, ReLU FFNs, no dropout.
  */
 public final class LavitiBlock extends AbstractBlock {
   private final LavitiConfig cfg;
-  private final Conv1d tokenizer;
+  private final FrameTokenizer tokenizer;
   private final LayerNorm tokenNorm;
   private final Parameter temporalEmbeddings;
   private final List<EncoderLayer> encoder = new ArrayList<>();
@@ -53,14 +55,7 @@ public final class LavitiBlock extends AbstractBlock {
   public LavitiBlock(LavitiConfig cfg) {
     this.cfg = cfg;
     int d = cfg.dModel();
-    tokenizer =
-        addChildBlock(
-            "tokenizer",
-            Conv1d.builder()
-                .setKernelShape(new Shape(cfg.kernel()))
-                .optStride(new Shape(cfg.kernel()))
-                .setFilters(d)
-                .build());
+    tokenizer = addChildBlock("tokenizer", new FrameTokenizer(cfg.featureDim(), cfg.kernel(), d));
     tokenNorm = addChildBlock("tokenNorm", LayerNorm.builder().axis(2).build());
     temporalEmbeddings =
         addParameter(
@@ -109,6 +104,11 @@ public final class LavitiBlock extends AbstractBlock {
     return cfg;
   }
 
+  /** The tokenizer (k frames -> one token). */
+  public FrameTokenizer tokenizer() {
+    return tokenizer;
+  }
+
   /** The learnable TE table {@code [L, D]}. */
   public Parameter temporalEmbeddings() {
     return temporalEmbeddings;
@@ -132,7 +132,7 @@ public final class LavitiBlock extends AbstractBlock {
   @Override
   protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
     Shape x = new Shape(1, 1, cfg.dModel());
-    tokenizer.initialize(manager, dataType, new Shape(1, cfg.featureDim(), cfg.kernel()));
+    tokenizer.initialize(manager, dataType, new Shape(1, cfg.kernel(), cfg.featureDim()));
     tokenNorm.initialize(manager, dataType, x);
     for (EncoderLayer l : encoder) {
       l.initialize(manager, dataType, x);
@@ -162,9 +162,9 @@ public final class LavitiBlock extends AbstractBlock {
     NDArray teWeights = inputs.get(1);
     NDArray mask = inputs.size() > 2 ? inputs.get(2) : null;
     long b = frames.getShape().get(0);
-    // conv tokenizer over time: [B, T, C] -> [B, C, T] -> [B, D, N] -> [B, N, D]
-    NDArray tokens = tokenizer.forward(ps, new NDList(frames.transpose(0, 2, 1)), training).singletonOrThrow();
-    tokens = tokenNorm.forward(ps, new NDList(tokens.transpose(0, 2, 1)), training).singletonOrThrow();
+    // tokenizer: k frames per token, [B, N*k, C] -> [B, N, k*C] -> [B, N, D], normalized
+    NDArray tokens = tokenizer.forward(ps, new NDList(frames), training).singletonOrThrow();
+    tokens = tokenNorm.forward(ps, new NDList(tokens), training).singletonOrThrow();
     // add the TE table interpolated to the token positions: [B, N, L] x [L, D]
     NDArray te = ps.getValue(temporalEmbeddings, frames.getDevice(), training);
     NDArray x = tokens.add(teWeights.matMul(te));
