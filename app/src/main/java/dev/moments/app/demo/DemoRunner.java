@@ -59,10 +59,16 @@ public final class DemoRunner implements AutoCloseable {
   /** Capture time of the first demo video's first frame; video i starts i hours later. */
   static final long BASE_MS = Instant.parse("2025-01-06T09:00:00Z").toEpochMilli();
 
-  /** The demo's parameters. */
+  /** The demo's parameters; {@code broker} adds to or replaces the embedded broker's configs. */
   public record Options(Path data, int port, int videos, double minutes, long seed, double speed,
-      Path encoder, Path model) {
+      Path encoder, Path model, Map<String, String> broker) {
+    public Options(Path data, int port, int videos, double minutes, long seed, double speed, Path encoder,
+        Path model) {
+      this(data, port, videos, minutes, seed, speed, encoder, model, Map.of());
+    }
+
     public Options {
+      broker = Map.copyOf(broker);
       if (videos < 1 || videos > 20) {
         throw new IllegalArgumentException("--videos must be in 1..20, got " + videos);
       }
@@ -104,7 +110,7 @@ public final class DemoRunner implements AutoCloseable {
     Files.createDirectories(live);
 
     long t0 = System.nanoTime();
-    broker = keep(EmbeddedBroker.start(live.resolve("broker"), 0));
+    broker = keep(EmbeddedBroker.start(live.resolve("broker"), "localhost", 0, o.broker()));
     Topics topics = Topics.defaults();
     TopicAdmin.ensureTopics(broker.bootstrapServers(), topics, 2, (short) 1);
     log.accept(step("broker", t0) + " Kafka at " + broker.bootstrapServers() + " (data in "
@@ -264,6 +270,11 @@ public final class DemoRunner implements AutoCloseable {
       }
     }
     return -1;
+  }
+
+  /** The embedded broker's {@code bootstrap.servers}. */
+  public String bootstrapServers() {
+    return broker.bootstrapServers();
   }
 
   public String baseUrl() {
