@@ -10,6 +10,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Properties;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -49,6 +50,15 @@ public final class EmbeddedBroker implements AutoCloseable {
 
   /** Like {@link #start(Path, int)}, advertising {@code host} to clients. */
   public static EmbeddedBroker start(Path dataDir, String host, int port) {
+    return start(dataDir, host, port, Map.of());
+  }
+
+  /**
+   * Like {@link #start(Path, String, int)} with broker configs that replace or add to the built-in
+   * ones, e.g. {@code log.retention.ms=-1} (keep every record) or a short {@code
+   * log.retention.check.interval.ms} for a test that must see a retention check run.
+   */
+  public static EmbeddedBroker start(Path dataDir, String host, int port, Map<String, String> overrides) {
     try {
       Files.createDirectories(dataDir);
       int brokerPort = port == 0 ? freePort() : port;
@@ -56,6 +66,7 @@ public final class EmbeddedBroker implements AutoCloseable {
       Path logDir = dataDir.resolve("kraft-logs");
       Path configFile = dataDir.resolve("server.properties");
       Properties props = config(host, brokerPort, controllerPort, logDir);
+      props.putAll(overrides);
       try (Writer w = Files.newBufferedWriter(configFile, StandardCharsets.UTF_8)) {
         props.store(w, "Moments embedded KRaft broker (rewritten on every start)");
       }

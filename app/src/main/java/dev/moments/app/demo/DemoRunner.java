@@ -39,8 +39,16 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
 
 /**
  * The built-in demo in one JVM: an embedded broker, rendered first-person scenes ingested as
@@ -56,13 +64,28 @@ import java.util.stream.Collectors;
  * {@code --encoder} / {@code --model} replace the trained pair with other weights.
  */
 public final class DemoRunner implements AutoCloseable {
-  /** Capture time of the first demo video's first frame; video i starts i hours later. */
-  static final long BASE_MS = Instant.parse("2025-01-06T09:00:00Z").toEpochMilli();
+  /** Video i's capture starts i hours after video 0's; the last video ends when it is ingested. */
+  static final long GAP_MS = 3_600_000L;
 
-  /** The demo's parameters. */
+  /**
+   * How long indexing may go without any progress (frames featurized, moments indexed) before
+   * the demo gives up; a slow machine that keeps progressing is waited for.
+   */
+  static final Duration STALL_LIMIT = Duration.ofMinutes(10);
+
+  /** How often the wait for indexing prints its progress. */
+  static final Duration PROGRESS_EVERY = Duration.ofSeconds(15);
+
+  /** The demo's parameters; {@code broker} adds to or replaces the embedded broker's configs. */
   public record Options(Path data, int port, int videos, double minutes, long seed, double speed,
-      Path encoder, Path model) {
+      Path encoder, Path model, Map<String, String> broker) {
+    public Options(Path data, int port, int videos, double minutes, long seed, double speed, Path encoder,
+        Path model) {
+      this(data, port, videos, minutes, seed, speed, encoder, model, Map.of());
+    }
+
     public Options {
+      broker = Map.copyOf(broker);
       if (videos < 1 || videos > 20) {
         throw new IllegalArgumentException("--videos must be in 1..20, got " + videos);
       }
@@ -83,6 +106,8 @@ public final class DemoRunner implements AutoCloseable {
   private List<Scene> scenes;
   private Path world;
   private Path live;
+  private long baseMs;
+  private FeaturizerService featurizer;
 
   public DemoRunner(Options options, Consumer<String> log) {
     this.o = options;
@@ -101,12 +126,16 @@ public final class DemoRunner implements AutoCloseable {
     scenes = built.scenes();
     // live half: a broker, index and markers per model set, so a changed recipe starts clean
     live = o.data().resolve("live").resolve(spec.key());
-    Files.createDirectories(live);
+    baseMs = captureStart(live, scenes, System.currentTimeMillis(), log);
 
     long t0 = System.nanoTime();
-    broker = keep(EmbeddedBroker.start(live.resolve("broker"), 0));
+    // the demo's records are bounded and are what it shows: keep them (Kafka: 7 days by default)
+    Map<String, String> brokerConfig = new LinkedHashMap<>(Map.of("log.retention.ms", "-1"));
+    brokerConfig.putAll(o.broker());
+    broker = keep(EmbeddedBroker.start(live.resolve("broker"), "localhost", 0, brokerConfig));
     Topics topics = Topics.defaults();
     TopicAdmin.ensureTopics(broker.bootstrapServers(), topics, 2, (short) 1);
+    keepForever(broker.bootstrapServers(), topics);
     log.accept(step("broker", t0) + " Kafka at " + broker.bootstrapServers() + " (data in "
         + live.resolve("broker") + ")");
 
@@ -116,7 +145,7 @@ public final class DemoRunner implements AutoCloseable {
     ImageEncoder image = keep(Encoders.loadImage(encoderDir));
     LavitiModel laviti = keep(LavitiModel.load(modelDir));
     laviti.checkCompatible(image.id(), image.dim());
-    FeaturizerService featurizer = keep(new FeaturizerService(
+    featurizer = keep(new FeaturizerService(
         FeaturizerConfig.defaults(broker.bootstrapServers(), topics), image));
     featurizer.start();
     // one window per video, as the model was trained (whole videos):
@@ -158,24 +187,73 @@ public final class DemoRunner implements AutoCloseable {
         Files.writeString(marker, r.summary() + "\n");
       }
     }
+    long lastEnd = startMs(scenes.size() - 1) + Math.round(scenes.get(scenes.size() - 1).durationSec() * 1000);
     log.accept(step("ingest", t3) + (frames == 0 ? " nothing new (streams already in Kafka)"
-        : " " + frames + " frames of " + scenes.size() + " streams"));
+        : " " + frames + " frames of " + scenes.size() + " streams") + ", captured "
+        + Instant.ofEpochMilli(startMs(0)) + " .. " + Instant.ofEpochMilli(lastEnd));
 
     long t4 = System.nanoTime();
-    awaitIndexed(Duration.ofMinutes(10));
+    awaitIndexed(line -> log.accept(step("index", t4) + " " + line));
     log.accept(step("index", t4) + " " + server.index().size() + " moments of "
         + server.index().streams().size() + " streams searchable");
   }
 
-  /** The capture time of video {@code i}'s first frame. */
-  static long startMs(int i) {
-    return BASE_MS + i * 3_600_000L;
+  /**
+   * The capture time of video 0's first frame, kept in {@code live/capture-start-ms}: chosen on the
+   * first run so that the last video ends at {@code nowMs} (the demo's cameras recorded the hours
+   * before it), and reused by later runs, which replay the same records from the broker. A live
+   * half without that file was stamped 2025-01-06 by an older demo (its frames expired with
+   * Kafka's 7-day retention): it is removed and ingested again.
+   */
+  static long captureStart(Path live, List<Scene> scenes, long nowMs, Consumer<String> log) throws IOException {
+    Path file = live.resolve("capture-start-ms");
+    if (!Files.exists(file) && Files.exists(live)) {
+      log.accept("removing " + live + " (streams stamped 2025-01-06 by an older demo); ingesting again");
+      try (var paths = Files.walk(live)) {
+        for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+    Files.createDirectories(live);
+    if (Files.exists(file)) {
+      return Long.parseLong(Files.readString(file).strip());
+    }
+    long lastMs = Math.round(scenes.get(scenes.size() - 1).durationSec() * 1000);
+    long start = (nowMs - lastMs - (scenes.size() - 1) * GAP_MS) / 1000 * 1000;
+    Files.writeString(file, start + "\n");
+    return start;
   }
 
-  private void awaitIndexed(Duration timeout) throws InterruptedException {
+  /** Sets {@code retention.ms=-1} on every demo topic ({@code moments.frames} is created with 7 days). */
+  private static void keepForever(String bootstrap, Topics topics) throws InterruptedException {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      Map<ConfigResource, java.util.Collection<AlterConfigOp>> ops = new LinkedHashMap<>();
+      for (String name : topics.names()) {
+        ops.put(new ConfigResource(ConfigResource.Type.TOPIC, name),
+            List.of(new AlterConfigOp(new ConfigEntry("retention.ms", "-1"), AlterConfigOp.OpType.SET)));
+      }
+      admin.incrementalAlterConfigs(ops).all().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("cannot keep the demo topics' records: " + e.getMessage(), e);
+    }
+  }
+
+  /** The capture time of video {@code i}'s first frame. */
+  long startMs(int i) {
+    return baseMs + i * GAP_MS;
+  }
+
+  /**
+   * Waits until every stream's last window is searchable, printing progress every {@link
+   * #PROGRESS_EVERY}; gives up only after {@link #STALL_LIMIT} without any progress.
+   */
+  private void awaitIndexed(Consumer<String> progress) throws InterruptedException {
     Set<String> want = scenes.stream().map(Scene::videoUid).collect(Collectors.toSet());
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
+    long lastChange = System.nanoTime();
+    long lastPrint = System.nanoTime();
+    String seen = null;
+    while (true) {
       Map<String, StreamStats> have = server.index().streams().stream()
           .collect(Collectors.toMap(StreamStats::streamId, s -> s));
       boolean complete = server.materializer().caughtUp();
@@ -187,9 +265,29 @@ public final class DemoRunner implements AutoCloseable {
       if (complete && have.keySet().containsAll(want)) {
         return;
       }
+      FeaturizerService.Stats f = featurizer.stats();
+      StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%d frames featurized (%d dead letters); moments:",
+          f.frames(), f.deadLetters()));
+      for (int i = 0; i < scenes.size(); i++) {
+        StreamStats st = have.get(scenes.get(i).videoUid());
+        line.append(' ').append(scenes.get(i).videoUid()).append(' ').append(st == null ? "-" : st.moments()
+            + String.format(Locale.ROOT, " (to %.0f of %.0f s)", (st.lastMs() - startMs(i)) / 1000.0,
+                scenes.get(i).durationSec()));
+      }
+      long now = System.nanoTime();
+      if (!line.toString().equals(seen)) {
+        seen = line.toString();
+        lastChange = now;
+      } else if (now - lastChange > STALL_LIMIT.toNanos()) {
+        throw new IllegalStateException("indexing the demo streams made no progress for "
+            + STALL_LIMIT.toMinutes() + " min: " + line);
+      }
+      if (now - lastPrint >= PROGRESS_EVERY.toNanos()) {
+        progress.accept(line.toString());
+        lastPrint = now;
+      }
       Thread.sleep(250);
     }
-    throw new IllegalStateException("the demo streams were not indexed within " + timeout.toSeconds() + " s");
   }
 
   /** One answer printed by {@link #examples(int)}. */
@@ -264,6 +362,11 @@ public final class DemoRunner implements AutoCloseable {
       }
     }
     return -1;
+  }
+
+  /** The embedded broker's {@code bootstrap.servers}. */
+  public String bootstrapServers() {
+    return broker.bootstrapServers();
   }
 
   public String baseUrl() {

@@ -4,10 +4,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.moments.world.Scene;
+import dev.moments.topics.Topics;
+import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,13 +38,45 @@ import org.junit.jupiter.api.io.TempDir;
  * the same models gave R@1/R@5 IoU0.3 = 0.7/0.9 in two runs (0.3/0.5-0.7 at the old lr 3e-4). The live index reads each video as
  * one window (hop = window, the idle flush), as offline evaluation does, so the same answers come
  * back. "Most questions" = more than half at R@5, four questions of margin.
+ *
+ * <p>Both runs have the broker's retention check every 2 s: after the first run is ready, a probe
+ * record stamped 2025 is deleted (so checks do run), yet no demo topic has lost a record (log
+ * start offsets 0) and a thumbnail no one fetched before is still served over HTTP. With the old
+ * streams stamped 2025-01-06 and Kafka's 7-day retention, the frames were gone.
  */
 class DemoRunnerTest {
+  /** A retention check 1 s after the broker starts and every 2 s after (Kafka: after 30 s, every 5 min). */
+  static final Map<String, String> FAST_RETENTION_CHECKS =
+      Map.of("log.initial.task.delay.ms", "1000", "log.retention.check.interval.ms", "2000");
+
   @TempDir Path data;
+
+  /**
+   * Produces a record stamped 2025-01-06 to a topic that keeps 1 s and waits until a retention
+   * check deletes it: proof that checks run while the demo does.
+   */
+  static void retentionCheckDeletes(String bootstrap) throws Exception {
+    TopicPartition probe = new TopicPartition("retention-probe", 0);
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), new ByteArraySerializer(), new ByteArraySerializer())) {
+      admin.createTopics(List.of(new NewTopic(probe.topic(), 1, (short) 1)
+          .configs(Map.of("retention.ms", "1000")))).all().get();
+      long old = Instant.parse("2025-01-06T09:00:00Z").toEpochMilli();
+      producer.send(new ProducerRecord<>(probe.topic(), 0, old, null, new byte[] {1})).get();
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      long start = 0;
+      while (start == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(500);
+        start = admin.listOffsets(Map.of(probe, OffsetSpec.earliest())).all().get().get(probe).offset();
+      }
+      assertThat(start).as("log start offset of the retention probe after 60 s").isEqualTo(1);
+    }
+  }
 
   @Test
   void the_demo_answers_where_the_keys_are_over_http_and_restarts_from_its_cache() throws Exception {
-    DemoRunner.Options o = new DemoRunner.Options(data, 0, 4, 2, 1, 0, null, null);
+    DemoRunner.Options o = new DemoRunner.Options(data, 0, 4, 2, 1, 0, null, null, FAST_RETENTION_CHECKS);
     List<String> first = new ArrayList<>();
     long moments;
     try (DemoRunner demo = new DemoRunner(o, first::add)) {
@@ -82,6 +131,27 @@ class DemoRunnerTest {
       assertThat(answers).isNotEmpty().allSatisfy(a -> assertThat(a.streamId()).isNotNull());
       assertThat(demo.readyUrl()).startsWith("http://localhost:").contains("?token=" + demo.token());
       moments = Long.parseLong(first.get(first.size() - 1).replaceAll(".*\\] (\\d+) moments.*", "$1"));
+
+      // the broker's retention checks run (a probe record of 2025 is deleted) and keep what the demo shows
+      retentionCheckDeletes(demo.bootstrapServers());
+      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, demo.bootstrapServers()))) {
+        Topics topics = Topics.defaults();
+        for (String topic : List.of(topics.frames().name(), topics.features().name(), topics.moments().name())) {
+          Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+          admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
+              .forEach(p -> earliest.put(new TopicPartition(topic, p.partition()), OffsetSpec.earliest()));
+          admin.listOffsets(earliest).all().get().forEach((tp, r) ->
+              assertThat(r.offset()).as("log start offset of %s after a retention check", tp).isZero());
+        }
+      }
+      // a thumbnail nobody asked for yet (not in the frame cache): read from moments.frames now
+      String last = demo.scenes().get(demo.scenes().size() - 1).videoUid();
+      HttpResponse<byte[]> frame = http.send(HttpRequest.newBuilder(URI.create(demo.baseUrl() + "api/streams/"
+              + last + "/frame?t=" + (demo.startMsOf(last) + 7_000)))
+          .header("Authorization", "Bearer " + demo.token()).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+      assertThat(frame.statusCode()).as(new String(frame.body(), StandardCharsets.UTF_8)).isEqualTo(200);
+      assertThat(frame.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("image/jpeg"));
+      assertThat(frame.body()).startsWith((byte) 0xFF, (byte) 0xD8);
     }
 
     // Second run: models, broker data and index from the cache; nothing ingested or trained again
