@@ -46,8 +46,8 @@ class EmbeddedBrokerTest {
           ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
           new StringDeserializer(), new StringDeserializer())) {
         c.subscribe(List.of(topics.frames().name()));
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (values.size() < 10 && System.currentTimeMillis() < deadline) {
+        long deadline = Patience.deadline();
+        while (values.size() < 10 && System.nanoTime() < deadline) {
           for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
             values.add(r.value());
           }
