@@ -13,6 +13,13 @@ RUN mvn -B --no-transfer-progress -DskipTests package -pl app -am \
 FROM eclipse-temurin:25-jre
 ENV OPT_OUT_TRACKING=true \
     HOME=/home/moments
+# FFmpeg ships inside JavaCV's jars, but its libavdevice links PulseAudio, ALSA and XCB client
+# libraries that the JRE image lacks (without them no video decodes). Ubuntu 24.04 names ALSA's
+# package libasound2t64.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libpulse0 libasound2t64 libxcb1 libxcb-shm0 \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system moments \
  && useradd --system --gid moments --home-dir /home/moments --create-home moments \
  && mkdir -p /data /opt/moments \
