@@ -39,16 +39,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.AlterConfigOp;
-import org.apache.kafka.clients.admin.ConfigEntry;
-import org.apache.kafka.common.config.ConfigResource;
 
 /**
  * The built-in demo in one JVM: an embedded broker, rendered first-person scenes ingested as
@@ -129,13 +121,12 @@ public final class DemoRunner implements AutoCloseable {
     baseMs = captureStart(live, scenes, System.currentTimeMillis(), log);
 
     long t0 = System.nanoTime();
-    // the demo's records are bounded and are what it shows: keep them (Kafka: 7 days by default)
+    // Moments topics keep records by size (TopicAdmin); the broker default keeps any other topic's too
     Map<String, String> brokerConfig = new LinkedHashMap<>(Map.of("log.retention.ms", "-1"));
     brokerConfig.putAll(o.broker());
     broker = keep(EmbeddedBroker.start(live.resolve("broker"), "localhost", 0, brokerConfig));
     Topics topics = Topics.defaults();
     TopicAdmin.ensureTopics(broker.bootstrapServers(), topics, 2, (short) 1);
-    keepForever(broker.bootstrapServers(), topics);
     log.accept(step("broker", t0) + " Kafka at " + broker.bootstrapServers() + " (data in "
         + live.resolve("broker") + ")");
 
@@ -223,20 +214,6 @@ public final class DemoRunner implements AutoCloseable {
     long start = (nowMs - lastMs - (scenes.size() - 1) * GAP_MS) / 1000 * 1000;
     Files.writeString(file, start + "\n");
     return start;
-  }
-
-  /** Sets {@code retention.ms=-1} on every demo topic ({@code moments.frames} is created with 7 days). */
-  private static void keepForever(String bootstrap, Topics topics) throws InterruptedException {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-      Map<ConfigResource, java.util.Collection<AlterConfigOp>> ops = new LinkedHashMap<>();
-      for (String name : topics.names()) {
-        ops.put(new ConfigResource(ConfigResource.Type.TOPIC, name),
-            List.of(new AlterConfigOp(new ConfigEntry("retention.ms", "-1"), AlterConfigOp.OpType.SET)));
-      }
-      admin.incrementalAlterConfigs(ops).all().get(30, TimeUnit.SECONDS);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("cannot keep the demo topics' records: " + e.getMessage(), e);
-    }
   }
 
   /** The capture time of video {@code i}'s first frame. */
