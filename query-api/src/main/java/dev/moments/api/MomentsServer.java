@@ -58,6 +58,11 @@ public final class MomentsServer implements AutoCloseable {
     public static Config of(Path indexDir, int port, Path encoderDir, Tokens tokens, String bootstrap, Topics topics) {
       return new Config(indexDir, "0.0.0.0", port, encoderDir, tokens, bootstrap, topics, 2000, 512);
     }
+
+    /** The same, listening on {@code host} ("127.0.0.1" for this machine only). */
+    public Config withHost(String host) {
+      return new Config(indexDir, host, port, encoderDir, tokens, bootstrap, topics, frameScan, frameCache);
+    }
   }
 
   private final List<AutoCloseable> resources = new ArrayList<>();

@@ -1,6 +1,9 @@
 package dev.moments.api.http;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moments.api.PipelineStatus;
 import dev.moments.api.auth.Tokens;
 import dev.moments.api.frames.FrameStore;
@@ -11,6 +14,7 @@ import dev.moments.api.search.StreamService;
 import dev.moments.featurizer.encoder.TextEncoder;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import io.javalin.validation.ValidationError;
@@ -59,6 +63,9 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
+  /** The largest request body accepted (a search body is a question of at most 1000 characters); larger is 413. */
+  public static final int MAX_BODY_BYTES = 65_536;
+
   private final Javalin app;
 
   public ApiServer(Deps deps) {
@@ -103,20 +110,29 @@ public final class ApiServer implements AutoCloseable {
     metrics.gauge("moments_index_caught_up", "1 once the index has caught up with the moments topic.",
         () -> deps.status().caughtUp() ? 1 : 0);
 
-    SearchController search = new SearchController(new SearchService(deps.encoder(), deps.store()), metrics);
+    ObjectMapper mapper = JavalinJackson.defaultMapper()
+        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    SearchController search = new SearchController(new SearchService(deps.encoder(), deps.store()), metrics, mapper);
     StreamsController streams = new StreamsController(new StreamService(deps.store(), deps.frames()), deps.frames());
     SystemController system = new SystemController(deps.status(), metrics);
     Auth auth = new Auth(deps.tokens());
 
     return Javalin.create(config -> {
       config.startup.showJavalinBanner = false;
-      config.jsonMapper(new JavalinJackson(JavalinJackson.defaultMapper(), false));
+      config.jsonMapper(new JavalinJackson(mapper, false));
+      config.http.prefer405over404 = true;
+      config.http.maxRequestSize = MAX_BODY_BYTES;
+      // Jetty answers some errors itself (414 URI too long, 431 headers too large, 400 bad request
+      // line) before Javalin sees the request: make those JSON too.
+      config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
       config.validation.register(Times.EpochMs.class, Times::parse);
       config.staticFiles.add(sf -> {
         sf.hostedPath = "/";
         sf.directory = "/dev/moments/api/web";
         sf.location = Location.CLASSPATH;
       });
+      config.routes.before(ApiServer::securityHeaders);
       config.routes.beforeMatched("/api/*", auth::authenticate);
       config.routes.get("/api/search", search::get);
       config.routes.post("/api/search", search::post);
@@ -126,6 +142,7 @@ public final class ApiServer implements AutoCloseable {
       config.routes.get("/metrics", system::metrics);
       config.routes.get("/openapi.json", system::openapi);
       config.routes.after(ctx -> metrics.request(ctx.method().name(), route(ctx), ctx.statusCode()));
+      config.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), httpMessage(ctx, e)));
       config.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.getMessage()));
       config.routes.exception(ValidationException.class, (e, ctx) -> error(ctx, 400, message(e)));
       config.routes.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
@@ -136,9 +153,34 @@ public final class ApiServer implements AutoCloseable {
       });
       config.routes.exception(Exception.class, (e, ctx) -> {
         LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
-        error(ctx, 500, "internal error: " + e.getClass().getSimpleName());
+        error(ctx, 500, "internal error (logged by the server)");
       });
     });
+  }
+
+  /**
+   * Headers on every answer: no MIME sniffing, no referrer (search URLs carry questions and may
+   * carry tokens), and a policy that lets the page load only its own script, style and images and
+   * forbids framing it.
+   */
+  static final Map<String, String> SECURITY_HEADERS = Map.of(
+      "X-Content-Type-Options", "nosniff",
+      "Referrer-Policy", "no-referrer",
+      "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+          + "form-action 'self'; frame-ancestors 'none'");
+
+  private static void securityHeaders(Context ctx) {
+    SECURITY_HEADERS.forEach(ctx::header);
+  }
+
+  // Javalin's own messages ("Endpoint FOO /x not found", "Content Too Large"), in the API's words.
+  private static String httpMessage(Context ctx, HttpResponseException e) {
+    return switch (e.getStatus()) {
+      case 404 -> "no route " + ctx.path();
+      case 405 -> "method " + ctx.method().name() + " is not allowed on " + ctx.path();
+      case 413 -> "request body too large (at most " + MAX_BODY_BYTES + " bytes)";
+      default -> e.getMessage() == null || e.getMessage().isBlank() ? "HTTP " + e.getStatus() : e.getMessage();
+    };
   }
 
   private static String route(Context ctx) {
@@ -146,7 +188,7 @@ public final class ApiServer implements AutoCloseable {
     if (e != null) {
       return e.path;
     }
-    return ctx.statusCode() == 404 ? "unmatched" : "static";
+    return ctx.statusCode() == 404 || ctx.statusCode() == 405 ? "unmatched" : "static";
   }
 
   private static void error(Context ctx, int status, String message) {

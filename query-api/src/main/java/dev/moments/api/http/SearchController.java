@@ -1,11 +1,13 @@
 package dev.moments.api.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moments.api.metrics.Metrics;
 import dev.moments.api.search.MomentStore;
 import dev.moments.api.search.SearchQuery;
 import dev.moments.api.search.SearchService;
 import io.javalin.http.Context;
+import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -18,10 +20,12 @@ import java.util.Set;
 final class SearchController {
   private final SearchService service;
   private final Metrics metrics;
+  private final ObjectMapper mapper;
 
-  SearchController(SearchService service, Metrics metrics) {
+  SearchController(SearchService service, Metrics metrics, ObjectMapper mapper) {
     this.service = service;
     this.metrics = metrics;
+    this.mapper = mapper;
   }
 
   /** The JSON answer. */
@@ -31,13 +35,10 @@ final class SearchController {
   record Result(String momentId, String streamId, long startMs, long endMs, String start, String end,
       double score, String thumbnailUrl) {}
 
-  /** The POST body: the same fields as the query parameters. */
-  record SearchBody(String q, JsonNode streams, JsonNode from, JsonNode to, Integer k) {}
-
   void get(Context ctx) {
     String q = ctx.queryParamAsClass("q", String.class)
-        .check(s -> s == null || !s.isBlank(), "q must not be empty")
-        .check(s -> s == null || s.strip().length() <= SearchQuery.MAX_TEXT, "q must be at most " + SearchQuery.MAX_TEXT + " characters")
+        .check(s -> s == null || !SearchQuery.trim(s).isEmpty(), "q must not be empty")
+        .check(s -> s == null || SearchQuery.trim(s).length() <= SearchQuery.MAX_TEXT, "q must be at most " + SearchQuery.MAX_TEXT + " characters")
         .get();
     int k = ctx.queryParamAsClass("k", Integer.class)
         .check(v -> v == null || (v >= 1 && v <= SearchQuery.MAX_K), "k must be between 1 and " + SearchQuery.MAX_K)
@@ -47,24 +48,59 @@ final class SearchController {
     answer(ctx, new SearchQuery(q, streams(ctx.queryParam("streams")), ms(from), ms(to), k));
   }
 
-  void post(Context ctx) {
-    SearchBody b = ctx.bodyAsClass(SearchBody.class);
-    if (b == null || b.q() == null) {
+  /**
+   * The POST body is read as a JSON tree and checked field by field (not bound to a class), so
+   * that types are strict ({@code "k": 1.9} and {@code "k": "5"} are 400, not coerced) and errors
+   * name the field, never a Java type.
+   */
+  void post(Context ctx) throws IOException {
+    JsonNode b = mapper.readTree(ctx.bodyAsBytes());
+    if (b == null || !b.isObject()) {
+      throw new IllegalArgumentException("body must be a JSON object such as {\"q\": \"keys\"}, got "
+          + (b == null || b.isMissingNode() ? "nothing" : b.getNodeType().name().toLowerCase(java.util.Locale.ROOT)));
+    }
+    JsonNode q = b.get("q");
+    if (q == null || q.isNull()) {
       throw new IllegalArgumentException("q is required");
     }
-    Set<String> streams = null;
-    if (b.streams() != null && !b.streams().isNull()) {
-      if (b.streams().isArray()) {
-        streams = new LinkedHashSet<>();
-        for (JsonNode n : b.streams()) {
-          streams.add(n.asText());
-        }
-      } else {
-        streams = streams(b.streams().asText());
-      }
+    if (!q.isTextual()) {
+      throw new IllegalArgumentException("q must be a string");
     }
-    int k = b.k() == null ? SearchQuery.DEFAULT_K : b.k();
-    answer(ctx, new SearchQuery(b.q(), streams, time(b.from()), time(b.to()), k));
+    answer(ctx, new SearchQuery(q.asText(), streams(b.get("streams")), time("from", b.get("from")),
+        time("to", b.get("to")), k(b.get("k"))));
+  }
+
+  private static Set<String> streams(JsonNode n) {
+    if (n == null || n.isNull()) {
+      return null;
+    }
+    if (n.isTextual()) {
+      return streams(n.asText());
+    }
+    if (!n.isArray()) {
+      throw new IllegalArgumentException("streams must be an array of strings or a comma-separated string");
+    }
+    Set<String> out = new LinkedHashSet<>();
+    for (JsonNode s : n) {
+      if (!s.isTextual()) {
+        throw new IllegalArgumentException("streams must be an array of strings or a comma-separated string");
+      }
+      out.add(s.asText());
+    }
+    return out;
+  }
+
+  private static int k(JsonNode n) {
+    if (n == null || n.isNull()) {
+      return SearchQuery.DEFAULT_K;
+    }
+    if (!n.isIntegralNumber()) {
+      throw new IllegalArgumentException("k must be an integer between 1 and " + SearchQuery.MAX_K + ", got " + n);
+    }
+    if (!n.canConvertToInt() || n.intValue() < 1 || n.intValue() > SearchQuery.MAX_K) {
+      throw new IllegalArgumentException("k must be between 1 and " + SearchQuery.MAX_K);
+    }
+    return n.intValue();
   }
 
   private void answer(Context ctx, SearchQuery q) {
@@ -99,16 +135,20 @@ final class SearchController {
     return t == null ? null : t.value();
   }
 
-  private static Long time(JsonNode n) {
+  private static Long time(String field, JsonNode n) {
     if (n == null || n.isNull()) {
       return null;
     }
-    if (n.isIntegralNumber()) {
-      return n.asLong();
+    if (n.isIntegralNumber() && n.canConvertToLong()) {
+      return n.longValue();
     }
     if (!n.isTextual()) {
-      throw new IllegalArgumentException("times must be ISO-8601 text or epoch ms numbers, got " + n);
+      throw new IllegalArgumentException(field + " must be ISO-8601 text or an epoch ms integer, got " + n);
     }
-    return Times.parse(n.asText()).value();
+    try {
+      return Times.parse(n.asText()).value();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(field + ": " + e.getMessage(), e);
+    }
   }
 }

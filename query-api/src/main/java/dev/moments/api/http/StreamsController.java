@@ -32,7 +32,9 @@ final class StreamsController {
     FrameStore.Frame f = frames.nearest(id, t)
         .orElseThrow(() -> ApiException.notFound("no frame of stream '" + id + "' near " + Times.iso(t)));
     ctx.header("X-Frame-Time", Long.toString(f.timestampMs()));
-    ctx.header("Cache-Control", "private, max-age=3600");
+    // With auth on, the answer depends on the token (in the URL or the header): never store it, so a
+    // revoked token's frames are not served from a cache and token-bearing URLs do not sit on disk.
+    ctx.header("Cache-Control", Auth.linkToken(ctx) != null ? "private, no-store" : "private, max-age=3600");
     ctx.contentType("image/jpeg").result(f.jpeg());
   }
 }

@@ -1,5 +1,6 @@
 package dev.moments.api.http;
 
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -21,15 +22,21 @@ public final class Times {
     if (s.matches("-?\\d{1,18}")) {
       return new EpochMs(Long.parseLong(s));
     }
+    Instant instant;
     try {
-      return new EpochMs(Instant.parse(s).toEpochMilli());
+      instant = Instant.parse(s);
     } catch (DateTimeParseException e) {
       try {
-        return new EpochMs(OffsetDateTime.parse(s).toInstant().toEpochMilli());
+        instant = OffsetDateTime.parse(s).toInstant();
       } catch (DateTimeParseException e2) {
         throw new IllegalArgumentException(
             "'" + text + "' is not a time (ISO-8601 such as 2025-05-01T10:00:00Z, or epoch ms)");
       }
+    }
+    try {
+      return new EpochMs(instant.toEpochMilli());
+    } catch (ArithmeticException | DateTimeException e) {
+      throw new IllegalArgumentException("'" + text + "' is not a time: out of range (epoch ms must fit in 64 bits)");
     }
   }
 

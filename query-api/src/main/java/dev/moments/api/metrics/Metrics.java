@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,9 +26,19 @@ public final class Metrics {
 
   private record Gauge(String help, DoubleSupplier value) {}
 
-  /** Counts one finished HTTP request. */
+  /** The method labels kept as they are; any other method is counted as {@code OTHER}. */
+  public static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT");
+
+  /**
+   * Counts one finished HTTP request. NOTE: labels come from the request, so they are bounded here:
+   * a method outside {@link #METHODS} is {@code OTHER}, a status outside 100..599 is {@code 0}, and
+   * callers pass route templates (not raw paths); otherwise every invented method would add a series
+   * to an open {@code /metrics} forever.
+   */
   public void request(String method, String route, int status) {
-    requests.computeIfAbsent(method + " " + route + " " + status, x -> new LongAdder()).increment();
+    String m = METHODS.contains(method) ? method : "OTHER";
+    int s = status >= 100 && status <= 599 ? status : 0;
+    requests.computeIfAbsent(m + " " + route + " " + s, x -> new LongAdder()).increment();
   }
 
   /** Records one search's latency. */

@@ -17,10 +17,10 @@ public record SearchQuery(String text, Set<String> streams, Long fromMs, Long to
   public static final int DEFAULT_K = 10;
 
   public SearchQuery {
-    if (text == null || text.isBlank()) {
+    text = text == null ? "" : trim(text);
+    if (text.isEmpty()) {
       throw new IllegalArgumentException("q must not be empty");
     }
-    text = text.strip();
     if (text.length() > MAX_TEXT) {
       throw new IllegalArgumentException("q must be at most " + MAX_TEXT + " characters, got " + text.length());
     }
@@ -33,5 +33,27 @@ public record SearchQuery(String text, Set<String> streams, Long fromMs, Long to
     if (streams != null) {
       streams = Set.copyOf(streams);
     }
+  }
+
+  /**
+   * The text without leading and trailing invisible characters: whitespace, Unicode spaces (NBSP
+   * U+00A0 included, which {@link String#strip()} keeps) and format characters such as the
+   * zero-width space U+200B and the byte-order mark U+FEFF. A question made only of these is empty.
+   */
+  public static String trim(String text) {
+    int start = 0;
+    int end = text.length();
+    while (start < end && invisible(text.codePointAt(start))) {
+      start += Character.charCount(text.codePointAt(start));
+    }
+    while (end > start && invisible(text.codePointBefore(end))) {
+      end -= Character.charCount(text.codePointBefore(end));
+    }
+    return text.substring(start, end);
+  }
+
+  private static boolean invisible(int cp) {
+    return Character.isWhitespace(cp) || Character.isSpaceChar(cp) || Character.getType(cp) == Character.FORMAT
+        || Character.isISOControl(cp);
   }
 }
