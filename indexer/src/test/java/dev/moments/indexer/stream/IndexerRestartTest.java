@@ -117,7 +117,7 @@ class IndexerRestartTest {
       try {
         Map<String, String> refFinal = awaitCommitted(refIndex, m -> m.keySet().equals(expected));
         Map<String, String> crashFinal = awaitCommitted(crashIndex, m -> m.keySet().equals(expected));
-        assertThat(crashFinal).isEqualTo(refFinal);
+        assertSameMoments(crashFinal, refFinal);
         assertThat(liveAndMaxDocs(crashIndex)[0]).isEqualTo(expected.size());
       } finally {
         second.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
@@ -171,7 +171,11 @@ class IndexerRestartTest {
   private Process child(String bootstrap, String prefix, Path state, Path index, String name,
       long idleFlushSeconds) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    // The same libtorch threading as the reference in this JVM: the indexes are compared value
+    // for value, and another intra-op thread count rounds the scores differently.
     List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+        "-Dai.djl.pytorch.num_threads=" + System.getProperty("ai.djl.pytorch.num_threads", "1"),
+        "-Dai.djl.pytorch.num_interop_threads=" + System.getProperty("ai.djl.pytorch.num_interop_threads", "1"),
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", RestartChild.class.getName(), bootstrap,
         prefix, state.toString(), index.toString(), Long.toString(idleFlushSeconds)));
     Path log = Path.of("target", "restart-test-" + name + ".log");
@@ -192,6 +196,24 @@ class IndexerRestartTest {
     }
     throw new AssertionError("index at " + dir + " never reached the expected state; it holds "
         + last.size() + " moments: " + last.keySet());
+  }
+
+  /**
+   * The same moment ids with the same stream, start, end and model; scores within 1e-5 relative.
+   * Scores are not compared bit for bit: libtorch's kernels may round the last bits of one window
+   * differently in another process (seen once in 12 of 384 scores, ~1e-7 relative).
+   */
+  private static void assertSameMoments(Map<String, String> actual, Map<String, String> expected) {
+    assertThat(actual.keySet()).isEqualTo(expected.keySet());
+    for (Map.Entry<String, String> e : expected.entrySet()) {
+      String[] want = e.getValue().split(" ");
+      String[] got = actual.get(e.getKey()).split(" ");
+      assertThat(new String[] {got[0], got[1], got[2], got[4]}).as("moment %s", e.getKey())
+          .containsExactly(want[0], want[1], want[2], want[4]);
+      double w = Double.parseDouble(want[3]);
+      assertThat(Double.parseDouble(got[3])).as("score of %s", e.getKey())
+          .isCloseTo(w, org.assertj.core.data.Offset.offset(Math.abs(w) * 1e-5));
+    }
   }
 
   /** Moment id -> "stream start end score model" of every live document of the last commit. */
