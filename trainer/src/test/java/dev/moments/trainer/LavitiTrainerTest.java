@@ -67,17 +67,17 @@ class LavitiTrainerTest {
       assertThat(resumed.curve().get(i).step()).isEqualTo(full.curve().get(i).step());
       assertThat(resumed.curve().get(i).lr()).isEqualTo(full.curve().get(i).lr());
     }
-    // the first resumed step runs the restored parameters on the same data: the same loss
-    for (int i = 0; i < 4; i++) {
-      assertThat(resumed.curve().get(i).loss()).as("loss at step %d", i + 1)
-          .isCloseTo(full.curve().get(i).loss(), within(1e-4 * Math.abs(full.curve().get(i).loss())));
-    }
+    // the same initial parameters on the same data: the same first loss
+    assertThat(resumed.curve().get(0).loss()).as("loss at step 1")
+        .isCloseTo(full.curve().get(0).loss(), within(1e-4 * Math.abs(full.curve().get(0).loss())));
     // NOTE: later steps are not compared bit for bit. libtorch's matrix kernels may round
     // differently for differently aligned buffers (a restored tensor is not where the original
     // was), and Adam turns a 1-ulp difference in a near-zero gradient into a full lr-sized step,
-    // so on some CPUs step 5 moved by a few percent. Exactness of the restored optimizer state
-    // is checked on elementwise updates in AdamTest.
-    for (int i = 4; i < 6; i++) {
+    // so on some CPUs step 5 moved by a few percent. Two fresh runs in one JVM drift the same way
+    // (a clean-room run saw step 2 at 27.33 against 25.91), so from step 2 on only the drift
+    // tolerance holds. Exactness of the restored optimizer state is checked on elementwise
+    // updates in AdamTest.
+    for (int i = 1; i < 6; i++) {
       assertThat(resumed.curve().get(i).loss()).as("loss at step %d", i + 1)
           .isCloseTo(full.curve().get(i).loss(), within(0.15 * Math.abs(full.curve().get(i).loss())));
     }
