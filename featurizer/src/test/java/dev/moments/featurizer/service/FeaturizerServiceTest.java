@@ -126,6 +126,9 @@ class FeaturizerServiceTest {
         // Nothing more arrives (no duplicates).
         c.poll(Duration.ofMillis(500)).forEach(out::add);
       }
+      // close() finishes the batch in flight and joins the thread: only then are the counters
+      // final (a reader can see a committed batch before the service has counted it)
+      service.close();
       assertThat(service.stats().frames()).isEqualTo(streams.length * perStream + 1);
     }
 
@@ -206,7 +209,8 @@ class FeaturizerServiceTest {
           if (out.size() < 10 * (round + 1)) {
             System.out.println(Patience.threadDump());
           }
-          // The second instance of the group only sees the 10 new frames.
+          // The second instance of the group only sees the 10 new frames (counted once closed).
+          service.close();
           assertThat(service.stats().frames()).isEqualTo(10);
         }
       }
