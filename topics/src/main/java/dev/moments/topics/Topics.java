@@ -23,6 +23,34 @@ public final class Topics {
   /** Header with the MIME type of a frame's value, {@code image/jpeg} when present. */
   public static final String HEADER_CONTENT_TYPE = "content-type";
 
+  /**
+   * Header that makes a record an end-of-stream mark rather than a frame or feature. A record on
+   * {@code <prefix>.frames} with key = stream id and this header (its value a short reason as
+   * text, e.g. {@code "eof"}, {@code "source-lost"}, {@code "stopped"}; any value, even empty,
+   * counts) says that the stream's timeline ends here: every frame of the stream before it in
+   * the partition has been sent. The record's value is ignored (send it empty or null); its
+   * timestamp should be the last frame's capture time. Ingest sends one at the end of a file and
+   * when a live source is lost; any client can send one (kcat: {@code -H end-of-stream=eof}).
+   * The featurizer carries it into {@code <prefix>.features} in order (same key, header and
+   * timestamp, null value), and the indexer then flushes the stream's frames not yet in an
+   * emitted window as its final window. A stream whose frames go on after a mark keeps its
+   * window grid.
+   */
+  public static final String HEADER_END_OF_STREAM = "end-of-stream";
+
+  /**
+   * Header of a retraction on {@code <prefix>.moments}: a record with key = stream id, a null
+   * value and this header (value = a window id) withdraws every moment of that window. The
+   * indexer retracts a provisional window (flushed because its stream went quiet without an
+   * end-of-stream mark) when the stream's frames go on; readers delete the window's moments.
+   */
+  public static final String HEADER_RETRACT_WINDOW = "retract-window";
+
+  /** Whether a record's headers mark the end of its stream ({@link #HEADER_END_OF_STREAM}). */
+  public static boolean isEndOfStream(org.apache.kafka.common.header.Headers headers) {
+    return headers != null && headers.lastHeader(HEADER_END_OF_STREAM) != null;
+  }
+
   public static final String DEFAULT_PREFIX = "moments";
 
   private final String prefix;
