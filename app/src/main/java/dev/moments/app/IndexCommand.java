@@ -34,8 +34,8 @@ final class IndexCommand implements Callable<Integer> {
   Duration hop;
 
   @Option(names = "--idle-flush", defaultValue = "20s", converter = DurationConverter.class,
-      description = "Flush a stream's last partial window after this long without features "
-          + "(default: ${DEFAULT-VALUE}).")
+      description = "Emit a stream's last partial window provisionally after this long without features "
+          + "and without its end-of-stream mark; it is retracted if the stream goes on (default: ${DEFAULT-VALUE}).")
   Duration idleFlush;
 
   @Option(names = "--lateness", defaultValue = "10s", converter = DurationConverter.class,

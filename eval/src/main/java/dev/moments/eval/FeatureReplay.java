@@ -24,7 +24,8 @@ import org.apache.kafka.clients.producer.RecordMetadata;
  * its own stream (stream id = clip uid): frame {@code i} of the clip (the video's feature rows
  * from {@code clip_start} on, at the manifest fps) becomes one {@link FeatureRecord} with record
  * timestamp {@code startMs + round(i * 1000 / fps)}. Live answers (epoch ms) convert back to
- * clip-relative seconds with {@link Clip#clipSeconds(long)}.
+ * clip-relative seconds with {@link Clip#clipSeconds(long)}. Each clip's frames are followed by
+ * its end-of-stream mark ({@link Topics#HEADER_END_OF_STREAM}, null value).
  */
 public final class FeatureReplay {
   /** One replayed clip: its stream, first-frame timestamp, frame count and the replay fps. */
@@ -75,7 +76,7 @@ public final class FeatureReplay {
    * producer, acks=all) and waits for the broker to acknowledge all of them.
    *
    * @param sent called with the running count of acknowledged records after each clip
-   * @return the number of records sent
+   * @return the number of feature records sent (end-of-stream marks not counted)
    */
   public long push(String bootstrap, Topics topics, NlqAnnotations annotations, List<Clip> clips, LongConsumer sent)
       throws IOException {
@@ -99,6 +100,11 @@ public final class FeatureReplay {
           acks.add(producer.send(new ProducerRecord<>(topics.features().name(), null, c.timestampOf(i), c.streamId(),
               new FeatureRecord(encoderId, span[i]))));
         }
+        // The clip's end: the indexer flushes its final window at once (not after an idle time).
+        ProducerRecord<String, FeatureRecord> end = new ProducerRecord<>(topics.features().name(), null,
+            c.timestampOf(Math.max(0, span.length - 1)), c.streamId(), (FeatureRecord) null);
+        end.headers().add(Topics.HEADER_END_OF_STREAM, "eof".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        acks.add(producer.send(end));
         producer.flush();
         for (Future<RecordMetadata> f : acks) {
           f.get();

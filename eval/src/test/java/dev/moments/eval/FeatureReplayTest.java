@@ -65,11 +65,16 @@ class FeatureReplayTest {
         topics.features().keySerde().deserializer(), topics.features().valueSerde().deserializer())) {
       c.subscribe(List.of(topics.features().name()));
       long deadline = Patience.deadline();
-      while (got.size() < 10 && System.nanoTime() < deadline) {
+      while (got.size() < 11 && System.nanoTime() < deadline) {
         c.poll(Duration.ofMillis(200)).forEach(got::add);
       }
     }
-    assertThat(got).hasSize(10);
+    assertThat(got).hasSize(11);
+    ConsumerRecord<String, FeatureRecord> end = got.get(10);
+    assertThat(end.key()).isEqualTo("clip-1");
+    assertThat(end.value()).isNull();
+    assertThat(Topics.isEndOfStream(end.headers())).isTrue();
+    assertThat(end.timestamp()).isEqualTo(1_000_000L + 9 * 500L);
     for (int i = 0; i < 10; i++) {
       ConsumerRecord<String, FeatureRecord> r = got.get(i);
       assertThat(r.key()).isEqualTo("clip-1");

@@ -1,5 +1,6 @@
 package dev.moments.indexer.index;
 
+import dev.moments.topics.DeadLetter;
 import dev.moments.topics.MomentRecord;
 import dev.moments.topics.Topics;
 import java.time.Duration;
@@ -33,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * after any crash the index is exactly the topic's content once caught up. No consumer group is
  * used and no offsets are committed to Kafka.
  *
- * <p>A record that is not a valid moment (or whose embedding the index rejects) is skipped,
+ * <p>A retraction (a null value with the {@code retract-window} header, see {@link
+ * Topics#HEADER_RETRACT_WINDOW}) deletes that window's moments. A record that is not a valid
+ * moment (or whose embedding the index rejects) is skipped,
  * counted in {@link #skipped()} and logged with its partition and offset.
  *
  * <p>NOTE: partitions are looked up once, when the topic first exists; partitions added later
@@ -51,6 +54,7 @@ public final class Materializer implements AutoCloseable {
   private final AtomicLong lag = new AtomicLong(-1);
   private final AtomicLong consumed = new AtomicLong();
   private final AtomicLong skipped = new AtomicLong();
+  private final AtomicLong retracted = new AtomicLong();
   private volatile KafkaConsumer<byte[], byte[]> consumer;
   private volatile Throwable failure;
   private Thread thread;
@@ -89,6 +93,11 @@ public final class Materializer implements AutoCloseable {
   /** True when every record of the topic (up to its last committed transaction) is indexed. */
   public boolean caughtUp() {
     return lag.get() == 0;
+  }
+
+  /** Window retractions applied so far by this instance. */
+  public long retracted() {
+    return retracted.get();
   }
 
   /** Moment records consumed so far by this instance (skipped ones included). */
@@ -157,7 +166,13 @@ public final class Materializer implements AutoCloseable {
         for (ConsumerRecord<byte[], byte[]> r : recs) {
           consumed.incrementAndGet();
           try {
-            index.upsert(MomentRecord.fromBytes(r.value()));
+            String retract = DeadLetter.header(r.headers(), Topics.HEADER_RETRACT_WINDOW);
+            if (r.value() == null && retract != null) {
+              index.deleteWindow(retract);
+              retracted.incrementAndGet();
+            } else {
+              index.upsert(MomentRecord.fromBytes(r.value()));
+            }
           } catch (IllegalArgumentException bad) {
             skipped.incrementAndGet();
             log.warn("skipping bad moment record {}-{} at offset {}: {}",

@@ -65,6 +65,8 @@ import org.apache.lucene.util.BytesRef;
 public final class MomentIndex implements AutoCloseable {
   static final String F_ID = "id";
   static final String F_STREAM = "stream";
+  /** The moment's window id (indexed only): a retraction deletes a window's moments by it. */
+  static final String F_WINDOW = "window";
   static final String F_START = "start";
   static final String F_END = "end";
   static final String F_SCORE = "score";
@@ -164,6 +166,7 @@ public final class MomentIndex implements AutoCloseable {
     Document doc = new Document();
     doc.add(new StringField(F_ID, m.momentId(), Field.Store.YES));
     doc.add(new StringField(F_STREAM, m.streamId(), Field.Store.YES));
+    doc.add(new StringField(F_WINDOW, m.windowId(), Field.Store.NO));
     doc.add(new SortedDocValuesField(F_STREAM, new BytesRef(m.streamId())));
     doc.add(new LongField(F_START, m.startMs(), Field.Store.YES));
     doc.add(new LongField(F_END, m.endMs(), Field.Store.YES));
@@ -174,6 +177,18 @@ public final class MomentIndex implements AutoCloseable {
       writer.updateDocument(new Term(F_ID, m.momentId()), doc);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write moment " + m.momentId(), e);
+    }
+  }
+
+  /**
+   * Deletes every moment of a window (a retraction of the indexer's provisional window). Visible
+   * to searches after the next {@link #refresh()}, durable after the next {@link #commit(Map)}.
+   */
+  public void deleteWindow(String windowId) {
+    try {
+      writer.deleteDocuments(new Term(F_WINDOW, windowId));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete the moments of window " + windowId, e);
     }
   }
 

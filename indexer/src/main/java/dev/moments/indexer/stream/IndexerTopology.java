@@ -36,8 +36,11 @@ public final class IndexerTopology {
     KStream<byte[], IndexerOutput> out = features.process(
         () -> new WindowingProcessor(cfg, model), Named.as("windowing"), FEATURES_STORE,
         META_STORE);
-    out.filter((k, v) -> v instanceof IndexerOutput.Moment, Named.as("moments-only"))
-        .mapValues(v -> ((IndexerOutput.Moment) v).record(), Named.as("moment-value"))
+    // A retraction is a null value; its window id travels in the record's retract-window header.
+    out.filter((k, v) -> v instanceof IndexerOutput.Moment || v instanceof IndexerOutput.Retraction,
+            Named.as("moments-only"))
+        .mapValues(v -> v instanceof IndexerOutput.Moment m ? m.record() : null,
+            Named.as("moment-value"))
         .to(cfg.topics().moments().name(),
             Produced.with(Serdes.ByteArray(), MomentRecord.serde()).withName("moments"));
     out.filter((k, v) -> v instanceof IndexerOutput.Dead, Named.as("dead-only"))

@@ -11,41 +11,65 @@ import java.nio.ByteBuffer;
  * @param maxTs the newest accepted feature timestamp (the stream time)
  * @param frames features accepted
  * @param lateDropped features dropped as too late
- * @param windows windows emitted
+ * @param windows windows emitted (provisional ones included)
+ * @param provisionalEnd the end of the provisional window flushed because the stream went quiet
+ *     without an end-of-stream mark, {@link Long#MIN_VALUE} when there is none; it is retracted
+ *     when the stream's next feature is accepted
  */
-public record StreamMeta(
-    long t0, long lastEmittedEnd, long maxTs, long frames, long lateDropped, long windows) {
-  static final int BYTES = 6 * Long.BYTES;
+public record StreamMeta(long t0, long lastEmittedEnd, long maxTs, long frames, long lateDropped,
+    long windows, long provisionalEnd) {
+  static final int BYTES = 7 * Long.BYTES;
+  /** The layout before provisional windows (no {@code provisionalEnd}). */
+  private static final int BYTES_V1 = 6 * Long.BYTES;
 
   static StreamMeta first(long ts) {
-    return new StreamMeta(ts, Long.MIN_VALUE, ts, 0, 0, 0);
+    return new StreamMeta(ts, Long.MIN_VALUE, ts, 0, 0, 0, Long.MIN_VALUE);
   }
 
   byte[] toBytes() {
     return ByteBuffer.allocate(BYTES).putLong(t0).putLong(lastEmittedEnd).putLong(maxTs)
-        .putLong(frames).putLong(lateDropped).putLong(windows).array();
+        .putLong(frames).putLong(lateDropped).putLong(windows).putLong(provisionalEnd).array();
   }
 
-  /** Decodes the meta store's value. */
+  /** Decodes the meta store's value (also the 6-field layout of earlier versions). */
   public static StreamMeta fromBytes(byte[] b) {
-    if (b == null || b.length != BYTES) {
+    if (b == null || (b.length != BYTES && b.length != BYTES_V1)) {
       throw new IllegalStateException("corrupt stream meta of " + (b == null ? 0 : b.length)
           + " bytes, expected " + BYTES);
     }
     ByteBuffer bb = ByteBuffer.wrap(b);
     return new StreamMeta(bb.getLong(), bb.getLong(), bb.getLong(), bb.getLong(), bb.getLong(),
-        bb.getLong());
+        bb.getLong(), b.length == BYTES ? bb.getLong() : Long.MIN_VALUE);
+  }
+
+  /** Whether a provisional window of this stream is standing. */
+  boolean hasProvisional() {
+    return provisionalEnd != Long.MIN_VALUE;
   }
 
   StreamMeta accepted(long ts) {
-    return new StreamMeta(t0, lastEmittedEnd, Math.max(maxTs, ts), frames + 1, lateDropped, windows);
+    return new StreamMeta(t0, lastEmittedEnd, Math.max(maxTs, ts), frames + 1, lateDropped,
+        windows, provisionalEnd);
   }
 
   StreamMeta dropped() {
-    return new StreamMeta(t0, lastEmittedEnd, maxTs, frames, lateDropped + 1, windows);
+    return new StreamMeta(t0, lastEmittedEnd, maxTs, frames, lateDropped + 1, windows,
+        provisionalEnd);
   }
 
   StreamMeta emitted(long end, boolean nonEmpty) {
-    return new StreamMeta(t0, end, maxTs, frames, lateDropped, windows + (nonEmpty ? 1 : 0));
+    return new StreamMeta(t0, end, maxTs, frames, lateDropped, windows + (nonEmpty ? 1 : 0),
+        provisionalEnd);
+  }
+
+  /** A provisional window ending at {@code end} was emitted; the hop grid does not move. */
+  StreamMeta provisional(long end) {
+    return new StreamMeta(t0, lastEmittedEnd, maxTs, frames, lateDropped, windows + 1, end);
+  }
+
+  /** The provisional window was retracted (the stream went on) or became final (its mark came). */
+  StreamMeta withoutProvisional(boolean retracted) {
+    return new StreamMeta(t0, lastEmittedEnd, maxTs, frames, lateDropped,
+        windows - (retracted ? 1 : 0), Long.MIN_VALUE);
   }
 }

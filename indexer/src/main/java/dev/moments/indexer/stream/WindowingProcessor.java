@@ -4,6 +4,7 @@ import dev.moments.model.PredictedMoment;
 import dev.moments.topics.DeadLetter;
 import dev.moments.topics.FeatureRecord;
 import dev.moments.topics.MomentRecord;
+import dev.moments.topics.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,11 +36,29 @@ import org.slf4j.LoggerFactory;
  * the frames since t0. A window's nominal start {@code end - W} is its id ({@link
  * MomentRecord#windowIdFor}). A window is emitted once the stream time (newest accepted feature
  * timestamp) reaches {@code end + lateness}; an empty window (a gap in the stream) is skipped.
- * When a stream receives nothing for {@code idleFlush} of wall-clock time (counted by the
- * wall-clock punctuator, at most one punctuation interval per call, so that a stalled stream
- * thread does not make a stream with waiting records look idle), its frames not yet
- * covered by an emitted window are flushed as a final window ending one frame after its newest
- * feature. Predicted times (seconds relative to the window's first frame) become epoch ms through
+ *
+ * <p>Which windows exist depends only on the stream's own features and its end-of-stream marks,
+ * never on when a service was slow, down or restarted:
+ *
+ * <ul>
+ *   <li>An <b>end-of-stream mark</b> (a record with the {@code end-of-stream} header, carried from
+ *       {@code moments.frames} by the featurizer) flushes the stream's frames not yet covered by an
+ *       emitted window as its <b>final window</b>, ending one frame after its newest feature. Hop
+ *       windows due within the lateness are not emitted separately (the final window covers
+ *       them). Frames after a mark go on on the same hop grid.
+ *   <li>A stream that receives nothing for {@code idleFlush} of wall-clock time (counted by the
+ *       wall-clock punctuator, at most one punctuation interval per call, so that a stalled stream
+ *       thread does not make a stream with waiting records look idle) gets the same window as a
+ *       <b>provisional window</b>, so that a producer that sends no marks still gets answers. It
+ *       moves nothing: the hop grid, the late-drop bound and the stored features stay as they
+ *       were. If the stream's features go on (the quiet was an outage or a slow featurizer, not an
+ *       end), the provisional window is retracted (a null value with the {@code retract-window}
+ *       header on {@code moments.moments}) before anything else of the stream is emitted; if its
+ *       end-of-stream mark comes, it becomes the final window as it is. Either way the moments
+ *       that stand are those of a run without the quiet.
+ * </ul>
+ *
+ * <p>Predicted times (seconds relative to the window's first frame) become epoch ms through
  * the window's actual feature timestamps: frame index {@code round(sec * fps)} clamped to [0, T],
  * where index T means one frame after the last frame.
  *
@@ -79,6 +98,7 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
   private Sensor lateSensor;
   private Sensor deadSensor;
   private Sensor windowSensor;
+  private Sensor retractSensor;
 
   WindowingProcessor(IndexerConfig cfg, IndexerModel model) {
     this.cfg = cfg;
@@ -101,6 +121,7 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
     lateSensor = metrics.addRateTotalSensor("moments-indexer", task, "late-dropped", level);
     deadSensor = metrics.addRateTotalSensor("moments-indexer", task, "dead-lettered", level);
     windowSensor = metrics.addRateTotalSensor("moments-indexer", task, "windows-emitted", level);
+    retractSensor = metrics.addRateTotalSensor("moments-indexer", task, "windows-retracted", level);
     punctuateEveryMs = Math.clamp(idleMs / 4, 100L, 5_000L);
     lastPunctuation = context.currentSystemTimeMs();
     context.schedule(Duration.ofMillis(punctuateEveryMs), PunctuationType.WALL_CLOCK_TIME,
@@ -109,8 +130,19 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
 
   @Override
   public void process(Record<byte[], byte[]> r) {
+    boolean mark = Topics.isEndOfStream(r.headers());
+    String what = mark ? "end-of-stream mark" : "feature record";
     if (r.key() == null) {
-      deadLetter(r, "feature record has no key (the stream id)");
+      deadLetter(r, what + " has no key (the stream id)");
+      return;
+    }
+    if (r.key().length == 0) {
+      deadLetter(r, what + " has an empty key (the stream id)");
+      return;
+    }
+    String stream = new String(r.key(), StandardCharsets.UTF_8);
+    if (mark) {
+      endOfStream(stream);
       return;
     }
     FeatureRecord f;
@@ -136,7 +168,6 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
         return;
       }
     }
-    String stream = new String(r.key(), StandardCharsets.UTF_8);
     long ts = r.timestamp();
     byte[] stored = meta.get(stream);
     StreamMeta m = stored == null ? StreamMeta.first(ts) : StreamMeta.fromBytes(stored);
@@ -148,10 +179,54 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
           stream, ts, m.maxTs(), m.lastEmittedEnd());
       return;
     }
+    if (m.hasProvisional()) {
+      m = retract(stream, m);
+    }
     features.put(FeatureKeys.key(stream, ts), FeatureKeys.vectorBytes(f.vector()));
     idleFor.put(stream, 0L);
     m = emitDue(stream, m.accepted(ts));
     meta.put(stream, m.toBytes());
+  }
+
+  /**
+   * The stream's end-of-stream mark: its frames not yet in an emitted window become its final
+   * window (a standing provisional window over the same frames becomes final as it is).
+   */
+  private void endOfStream(String stream) {
+    byte[] stored = meta.get(stream);
+    if (stored == null) {
+      log.debug("end-of-stream mark of {}, which has no features: nothing to flush", stream);
+      return;
+    }
+    StreamMeta m = StreamMeta.fromBytes(stored);
+    idleFor.remove(stream);
+    if (m.maxTs() < m.lastEmittedEnd()) {
+      return; // every frame is in an emitted window (a repeated mark)
+    }
+    long end = m.maxTs() + frameMs;
+    if (m.hasProvisional()) {
+      // No feature was accepted since it was flushed (one would have retracted it): the
+      // provisional window holds exactly the final window's frames.
+      m = m.withoutProvisional(false).emitted(end, false);
+    } else {
+      boolean emitted = emitWindow(stream, end);
+      m = m.emitted(end, emitted);
+    }
+    evict(stream, end - windowMs);
+    meta.put(stream, m.toBytes());
+    log.debug("end of stream {}: final window ends at {}", stream, end);
+  }
+
+  /** Withdraws the stream's provisional window: its frames went on. */
+  private StreamMeta retract(String stream, StreamMeta m) {
+    String windowId = MomentRecord.windowIdFor(stream, m.provisionalEnd() - windowMs);
+    RecordHeaders h = new RecordHeaders();
+    h.add(Topics.HEADER_RETRACT_WINDOW, windowId.getBytes(StandardCharsets.UTF_8));
+    ctx.forward(new Record<>(stream.getBytes(StandardCharsets.UTF_8),
+        (IndexerOutput) new IndexerOutput.Retraction(windowId), m.provisionalEnd(), h));
+    retractSensor.record();
+    log.debug("retracted provisional window {}: the stream went on", windowId);
+    return m.withoutProvisional(true);
   }
 
   /** Emits every hop window whose end plus lateness the stream time has reached. */
@@ -182,7 +257,10 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
     return m;
   }
 
-  /** Wall-clock punctuation: flush streams idle for {@code idleFlush} as a final window. */
+  /**
+   * Wall-clock punctuation: a stream quiet for {@code idleFlush} gets its uncovered frames as a
+   * provisional window (retracted if the stream goes on, final at its end-of-stream mark).
+   */
   private void flushIdle(long now) {
     long delta = Math.clamp(now - lastPunctuation, 0L, punctuateEveryMs);
     lastPunctuation = now;
@@ -193,8 +271,8 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
     for (KeyValue<String, byte[]> kv : all) {
       String stream = kv.key;
       StreamMeta m = StreamMeta.fromBytes(kv.value);
-      if (m.maxTs() < m.lastEmittedEnd()) {
-        continue; // every frame is in an emitted window
+      if (m.maxTs() < m.lastEmittedEnd() || m.hasProvisional()) {
+        continue; // every frame is in an emitted window, or the provisional one stands
       }
       long idle = idleFor.getOrDefault(stream, -delta) + delta; // unseen since (re)start: 0
       idleFor.put(stream, idle);
@@ -202,11 +280,11 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
         continue;
       }
       long end = m.maxTs() + frameMs;
-      boolean emitted = emitWindow(stream, end);
-      m = m.emitted(end, emitted);
-      evict(stream, end - windowMs);
-      meta.put(stream, m.toBytes());
-      log.debug("flushed idle stream {} with a final window ending at {}", stream, end);
+      if (emitWindow(stream, end)) {
+        m = m.provisional(end);
+        meta.put(stream, m.toBytes());
+        log.debug("stream {} is quiet: provisional window ending at {}", stream, end);
+      }
     }
   }
 
@@ -294,7 +372,8 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
     deadSensor.record();
     log.warn("dead-lettered feature record at {}-{}@{}: {}", in.topic(), in.partition(),
         in.offset(), reason);
-    ctx.forward(new Record<>(r.key(), (IndexerOutput) new IndexerOutput.Dead(r.value()),
+    // The dead letter's key, value and headers as DeadLetter capped them to fit the topic.
+    ctx.forward(new Record<>(out.key(), (IndexerOutput) new IndexerOutput.Dead(out.value()),
         r.timestamp(), out.headers()));
   }
 
@@ -304,5 +383,6 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
     metrics.removeSensor(lateSensor);
     metrics.removeSensor(deadSensor);
     metrics.removeSensor(windowSensor);
+    metrics.removeSensor(retractSensor);
   }
 }

@@ -81,4 +81,48 @@ class MaterializerTest {
       assertThat(index.streams()).containsExactly(new StreamStats("s", 5000, 21000, 3));
     }
   }
+
+  @Test
+  void a_retraction_deletes_its_windows_moments_and_a_later_upsert_of_that_window_stands()
+      throws Exception {
+    String bootstrap = KafkaFixture.bootstrapServers();
+    Topics topics = new Topics(KafkaFixture.uniquePrefix("retract"));
+    TopicAdmin.ensureTopics(bootstrap, topics, 1, (short) 1);
+    MaterializerConfig cfg = new MaterializerConfig(2, Duration.ofMillis(200), Duration.ofMillis(50));
+    MomentRecord a0 = new MomentRecord("s/1/0", "s", 0, 1000, new float[] {1, 0}, 0.5f, "s/1", "m");
+    MomentRecord a1 = new MomentRecord("s/1/1", "s", 0, 1000, new float[] {0, 1}, 0.5f, "s/1", "m");
+    MomentRecord b0 = new MomentRecord("s/2/0", "s", 0, 1000, new float[] {1, 1}, 0.5f, "s/2", "m");
+    MomentRecord a0Again =
+        new MomentRecord("s/1/0", "s", 5000, 8000, new float[] {1, 0}, 0.7f, "s/1", "m");
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    try (var producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+      String t = topics.moments().name();
+      producer.send(new ProducerRecord<>(t, "s", a0.toBytes()));
+      producer.send(new ProducerRecord<>(t, "s", a1.toBytes()));
+      producer.send(new ProducerRecord<>(t, "s", b0.toBytes()));
+      var retract = new ProducerRecord<String, byte[]>(t, null, "s", null);
+      retract.headers().add(Topics.HEADER_RETRACT_WINDOW, "s/1".getBytes(StandardCharsets.UTF_8));
+      producer.send(retract);
+      producer.send(new ProducerRecord<>(t, "s", (byte[]) null)); // no header: not a moment
+      producer.flush();
+    }
+    try (MomentIndex index = MomentIndex.open(dir);
+        Materializer m = new Materializer(bootstrap, topics, index, cfg)) {
+      m.start();
+      await(() -> m.caughtUp() && m.consumed() == 5);
+      assertThat(m.retracted()).isEqualTo(1);
+      assertThat(m.skipped()).isEqualTo(1);
+      assertThat(index.size()).isEqualTo(1);
+      assertThat(index.search(SearchRequest.of(new float[] {1, 0}, 5)))
+          .extracting(MomentHit::momentId).containsExactly("s/2/0");
+      send(bootstrap, topics, List.of(a0Again.toBytes()));
+      await(() -> m.caughtUp() && m.consumed() == 6);
+      assertThat(index.size()).isEqualTo(2);
+      assertThat(index.search(SearchRequest.of(new float[] {1, 0}, 5)))
+          .extracting(MomentHit::momentId, MomentHit::endMs)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple("s/1/0", 8000L),
+              org.assertj.core.groups.Tuple.tuple("s/2/0", 1000L));
+    }
+  }
 }

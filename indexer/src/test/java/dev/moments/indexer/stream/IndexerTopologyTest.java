@@ -12,7 +12,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Properties;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -155,14 +159,14 @@ class IndexerTopologyTest {
   }
 
   @Test
-  void an_idle_stream_is_flushed_as_a_short_final_window_once() {
+  void an_idle_stream_is_flushed_as_a_short_provisional_window_once() {
     frames(0, 1, 2, 3, 4, 5, 6, 7, 8);
     assertThat(out.readValuesToList()).hasSize(2); // the first hop window
     tick(10);
     assertThat(out.isEmpty()).isTrue();
     tick(11); // 21 s idle >= 20 s
-    // Final window: end = newest (T0 + 8000) + one frame = T0 + 9000, id T0 - 1000 = 999000,
-    // frames 0..8; slot 0 spans [T0, T0 + 9000].
+    // Provisional window: end = newest (T0 + 8000) + one frame = T0 + 9000, id T0 - 1000 =
+    // 999000, frames 0..8; slot 0 spans [T0, T0 + 9000].
     List<MomentRecord> last = out.readValuesToList();
     assertThat(RecordingPredictor.frameNumbers(predictor.windows.get(1)))
         .containsExactly(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f);
@@ -172,7 +176,155 @@ class IndexerTopologyTest {
     assertThat(last.get(0).endMs()).isEqualTo(T0 + 9000);
     tick(60);
     assertThat(out.isEmpty()).isTrue();
+    // The hop grid and the late-drop bound did not move.
+    assertThat(meta().lastEmittedEnd()).isEqualTo(T0 + 5000);
+    assertThat(meta().provisionalEnd()).isEqualTo(T0 + 9000);
+    assertThat(meta().windows()).isEqualTo(2);
+  }
+
+  @Test
+  void an_end_of_stream_mark_flushes_the_final_window_at_once_and_only_once() {
+    frames(0, 1, 2, 3, 4, 5, 6, 7, 8);
+    assertThat(out.readValuesToList()).hasSize(2);
+    mark("cam", T0 + 8000);
+    assertThat(RecordingPredictor.frameNumbers(predictor.windows.get(1)))
+        .containsExactly(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f);
+    assertThat(out.readValuesToList()).extracting(MomentRecord::momentId)
+        .containsExactly("cam/999000/0", "cam/999000/1");
     assertThat(meta().lastEmittedEnd()).isEqualTo(T0 + 9000);
+    mark("cam", T0 + 8000); // repeated
+    mark("other", T0); // a stream never seen
+    tick(60);
+    assertThat(out.isEmpty()).isTrue();
+    assertThat(predictor.windows).hasSize(2);
+    assertThat(dlq.isEmpty()).isTrue();
+    // Frames after a mark go on on the same hop grid: the next windows end at T0 + 10000 and
+    // T0 + 15000, and hold what the sliding window covers.
+    frames(9, 10, 11, 12, 13, 14, 15, 16, 17, 18);
+    assertThat(out.readValuesToList()).extracting(MomentRecord::momentId).containsExactly(
+        "cam/1000000/0", "cam/1000000/1", "cam/1005000/0", "cam/1005000/1");
+    assertThat(RecordingPredictor.frameNumbers(predictor.windows.get(2)))
+        .containsExactly(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f);
+  }
+
+  @Test
+  void a_provisional_window_becomes_final_at_the_mark_without_running_the_model_again() {
+    frames(0, 1, 2, 3, 4, 5, 6, 7, 8);
+    tick(21);
+    List<MomentRecord> all = out.readValuesToList();
+    assertThat(all).hasSize(4);
+    mark("cam", T0 + 8000);
+    assertThat(out.isEmpty()).isTrue();
+    assertThat(predictor.windows).hasSize(2);
+    assertThat(meta().lastEmittedEnd()).isEqualTo(T0 + 9000);
+    assertThat(meta().hasProvisional()).isFalse();
+    assertThat(meta().windows()).isEqualTo(2);
+  }
+
+  /**
+   * A quiet longer than the idle flush in the middle of a stream (an outage of the featurizer, or
+   * of the indexer's input), at several points, including right before a window is due: the
+   * moments that stand are exactly those of a run without the quiet.
+   */
+  @Test
+  void a_quiet_mid_stream_leaves_the_same_moments_as_a_run_without_it() {
+    Map<String, MomentRecord> clean = runWithQuietAfter(-1);
+    assertThat(clean.keySet()).containsExactlyInAnyOrder(
+        "cam/995000/0", "cam/995000/1", "cam/1000000/0", "cam/1000000/1",
+        "cam/1006000/0", "cam/1006000/1"); // hop windows ending T0 + 5 s, 10 s; final T0 + 16 s
+    for (int quietAfter : new int[] {0, 3, 7, 8, 11, 12, 15}) {
+      assertThat(runWithQuietAfter(quietAfter)).as("quiet after frame %d", quietAfter)
+          .isEqualTo(clean);
+    }
+  }
+
+  /** Frames 0..15 and a mark; a 25 s wall-clock quiet after frame {@code quietAfter} (-1: none). */
+  private Map<String, MomentRecord> runWithQuietAfter(int quietAfter) {
+    RecordingPredictor p = new RecordingPredictor();
+    try (TopologyTestDriver d = newDriver(p, stateDir.resolve("quiet" + quietAfter))) {
+      TestInputTopic<String, byte[]> input = d.createInputTopic(topics.features().name(),
+          new StringSerializer(), new ByteArraySerializer());
+      for (int i = 0; i <= 15; i++) {
+        frame(input, i);
+        d.advanceWallClockTime(Duration.ofSeconds(1));
+        if (i == quietAfter) {
+          for (int s = 0; s < 25; s++) {
+            d.advanceWallClockTime(Duration.ofSeconds(1));
+          }
+        }
+      }
+      TestRecord<String, byte[]> m = new TestRecord<>("cam", null, markHeaders(), T0 + 15000);
+      input.pipeInput(m);
+      for (int s = 0; s < 25; s++) {
+        d.advanceWallClockTime(Duration.ofSeconds(1));
+      }
+      return standing(d.createOutputTopic(topics.moments().name(), new StringDeserializer(),
+          MomentRecord.serde().deserializer()).readRecordsToList());
+    }
+  }
+
+  @Test
+  void a_provisional_window_is_retracted_before_the_stream_goes_on() {
+    frames(0, 1, 2, 3, 4, 5, 6, 7, 8);
+    tick(21);
+    assertThat(out.readValuesToList()).hasSize(4);
+    frames(9);
+    List<TestRecord<String, MomentRecord>> r = out.readRecordsToList();
+    assertThat(r).hasSize(1);
+    assertThat(r.get(0).key()).isEqualTo("cam");
+    assertThat(r.get(0).value()).isNull();
+    assertThat(DeadLetter.header(r.get(0).headers(), Topics.HEADER_RETRACT_WINDOW))
+        .isEqualTo("cam/999000");
+    assertThat(meta().hasProvisional()).isFalse();
+    assertThat(meta().windows()).isEqualTo(1);
+    assertThat(driver.metrics().entrySet()).anySatisfy(e -> {
+      assertThat(e.getKey().name()).isEqualTo("windows-retracted-total");
+      assertThat(e.getValue().metricValue()).isEqualTo(1.0);
+    });
+  }
+
+  @Test
+  void marks_without_a_stream_id_go_to_the_dead_letter_topic() {
+    in.pipeInput(new TestRecord<>((String) null, null, markHeaders(), T0));
+    in.pipeInput(new TestRecord<>("", null, markHeaders(), T0));
+    in.pipeInput("", feature(0), T0);
+    assertThat(dlq.readRecordsToList()).extracting(
+        r -> DeadLetter.header(r.headers(), DeadLetter.HEADER_REASON)).containsExactly(
+        "end-of-stream mark has no key (the stream id)",
+        "end-of-stream mark has an empty key (the stream id)",
+        "feature record has an empty key (the stream id)");
+  }
+
+  @Test
+  void stream_meta_of_the_earlier_six_field_layout_still_reads() {
+    byte[] v1 = java.nio.ByteBuffer.allocate(48).putLong(1).putLong(2).putLong(3).putLong(4)
+        .putLong(5).putLong(6).array();
+    assertThat(StreamMeta.fromBytes(v1))
+        .isEqualTo(new StreamMeta(1, 2, 3, 4, 5, 6, Long.MIN_VALUE));
+  }
+
+  private static Headers markHeaders() {
+    return new RecordHeaders().add(Topics.HEADER_END_OF_STREAM,
+        "eof".getBytes(StandardCharsets.UTF_8));
+  }
+
+  private void mark(String stream, long ts) {
+    in.pipeInput(new TestRecord<>(stream, null, markHeaders(), ts));
+  }
+
+  /** The moments that stand after a run: upserts by id, retractions delete their window. */
+  static Map<String, MomentRecord> standing(List<TestRecord<String, MomentRecord>> records) {
+    Map<String, MomentRecord> m = new TreeMap<>();
+    for (TestRecord<String, MomentRecord> r : records) {
+      if (r.value() == null) {
+        String w = DeadLetter.header(r.headers(), Topics.HEADER_RETRACT_WINDOW);
+        assertThat(w).as("a null moment value carries the window it retracts").isNotNull();
+        m.values().removeIf(x -> x.windowId().equals(w));
+      } else {
+        m.put(r.value().momentId(), r.value());
+      }
+    }
+    return m;
   }
 
   @Test
