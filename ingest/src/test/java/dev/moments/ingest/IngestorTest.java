@@ -324,4 +324,45 @@ class IngestorTest {
       broker.close();
     }
   }
+
+  @Test
+  void a_file_waits_for_a_broker_that_is_down_and_sends_every_frame_once_it_is_back() throws Exception {
+    Path data = dir.resolve("broker-file");
+    EmbeddedBroker broker = EmbeddedBroker.start(data, 0);
+    int kafkaPort = broker.port();
+    String servers = broker.bootstrapServers();
+    Topics own = new Topics("wait");
+    TopicAdmin.ensureTopics(servers, own, 1, (short) 1);
+    broker.close();
+    Path video = TestVideos.testsrc(dir, "w.mp4", 4, 30, 160, 120);
+    List<String> log = new CopyOnWriteArrayList<>();
+    ExecutorService exec = Executors.newSingleThreadExecutor();
+    try (Ingestor in = new Ingestor(servers, own, 0.85, log::add, Map.of(), new FramesProducer.Limits(6, 1 << 20))) {
+      Future<IngestResult> run = exec.submit(() ->
+          in.ingest("shed", video.toString(), SourceOptions.defaults().withFps(6).withStartTimeMs(0L)));
+      Patience.await("ingest to say that it waits for the broker", Duration.ofMillis(200),
+          () -> log.stream().anyMatch(m -> m.startsWith("ingest shed: waiting for the broker for ")));
+      // the buffer (6 frames) is full and says so
+      assertThat(log).anyMatch(m -> m.matches(
+          "ingest shed: waiting for the broker for \\d+ s: 6 frames \\(0\\.\\d\\d MB\\) not yet acknowledged.*"));
+      assertThat(run).as("a file waits, it does not drop").isNotDone();
+
+      broker = EmbeddedBroker.start(data, "localhost", kafkaPort, Map.of());
+      IngestResult r = run.get(Patience.limit().toSeconds(), TimeUnit.SECONDS);
+      assertThat(r.framesSampled()).isEqualTo(24);
+      assertThat(r.framesSent()).isEqualTo(24);
+      assertThat(r.framesDropped()).isZero();
+      assertThat(r.framesFailed()).isZero();
+      assertThat(r.endOfStream()).isEqualTo("eof");
+      List<ConsumerRecord<String, byte[]>> all = readAll(servers, own, 25, Patience.limit());
+      assertThat(all).hasSize(25);
+      assertMarks(all, "shed", "eof");
+      assertThat(frames(all)).extracting(ConsumerRecord::timestamp)
+          .containsExactlyElementsOf(java.util.stream.LongStream.range(0, 24).map(i -> Math.round(i * 1000 / 6.0))
+              .boxed().toList());
+    } finally {
+      exec.shutdownNow();
+      broker.close();
+    }
+  }
 }
