@@ -54,6 +54,8 @@ public final class VideoSource implements AutoCloseable {
   private static final Pattern URL = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*://.*");
   private static final Pattern WEBCAM = Pattern.compile("^webcam:(\\d+)$");
   private static final Pattern FFMPEG_ERROR = Pattern.compile("error (-?\\d+)");
+  /** A file whose last this-many decoded frames include a damaged one ends inside a frame. */
+  private static final int DAMAGED_TAIL_FRAMES = 8;
   private static final Field PICTURE;
 
   static {
@@ -314,9 +316,6 @@ public final class VideoSource implements AutoCloseable {
       return new SampledFrame(image, ptsMs, captureMs);
     }
   }
-
-  /** How many of the last decoded frames may carry decode errors for the file to count as cut. */
-  private static final int DAMAGED_TAIL_FRAMES = 8;
 
   private SampledFrame end(boolean error, String note) {
     ended = true;
