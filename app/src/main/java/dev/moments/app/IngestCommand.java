@@ -1,5 +1,6 @@
 package dev.moments.app;
 
+import dev.moments.ingest.FramesProducer;
 import dev.moments.ingest.IngestResult;
 import dev.moments.ingest.Ingestor;
 import dev.moments.ingest.SourceOptions;
@@ -24,13 +25,18 @@ import picocli.CommandLine.Parameters;
       "Decode a video source, sample frames by presentation time and push them as JPEG records "
           + "(key = stream id, timestamp = capture time, header pts-ms) to PREFIX.frames.",
       "Files end with a summary line; live sources (URLs, webcams) run until Ctrl-C and "
-          + "reconnect with back-off (0.5 s doubling to 30 s)."
+          + "reconnect with back-off (0.5 s doubling to 30 s).",
+      "While the broker is down a file waits for it; a live source keeps reading, buffers up to "
+          + "--buffer-frames / --buffer-mb, then drops new frames and counts them. The summary "
+          + "says how many frames were sent, dropped (broker unavailable) and failed.",
+      "Each stream ends with an end-of-stream mark on PREFIX.frames (header end-of-stream: eof, "
+          + "truncated, source-lost or stopped)."
     },
     footer = {
       "",
       "Exit codes: 0 done; 1 bad input (missing, empty, non-video or audio-only file) or Kafka "
-          + "error, one line on stderr; 3 the file was truncated: the frames that could be "
-          + "decoded were sent and the summary says TRUNCATED."
+          + "error, one line on stderr; 3 the file was truncated (any container: MP4, MKV, "
+          + "MPEG-TS, ...): the frames that could be decoded were sent and the summary says TRUNCATED."
     })
 final class IngestCommand implements Callable<Integer> {
   /** Exit code of a truncated file whose decodable frames were sent. */
@@ -74,12 +80,26 @@ final class IngestCommand implements Callable<Integer> {
           + "reopened (default: ${DEFAULT-VALUE}).")
   long readTimeoutMs;
 
+  @Option(names = "--buffer-frames", defaultValue = "60", paramLabel = "N",
+      description = "Send buffer: at most N frames not yet acknowledged by the broker (default: "
+          + "${DEFAULT-VALUE}, 10 s at 6 fps); when full a live source drops new frames, a file waits.")
+  int bufferFrames;
+
+  @Option(names = "--buffer-mb", defaultValue = "32", paramLabel = "MB",
+      description = "Send buffer: at most MB megabytes of JPEG not yet acknowledged (default: ${DEFAULT-VALUE}).")
+  int bufferMb;
+
   @Override
   public Integer call() {
     if (stream == null || stream.isBlank()) {
       throw new ErrorHandler.UserError("--stream ID is required (or MOMENTS_STREAM)");
     }
     SourceOptions options = new SourceOptions(fps, maxSide, parseStartTime(startTime), speed, readTimeoutMs);
+    if (bufferFrames < 1 || bufferMb < 1) {
+      throw new IllegalArgumentException("--buffer-frames and --buffer-mb must be >= 1, got "
+          + bufferFrames + " and " + bufferMb);
+    }
+    FramesProducer.Limits limits = new FramesProducer.Limits(bufferFrames, bufferMb * 1024L * 1024);
     if (!VideoSource.isLive(source)) {
       VideoSource.open(source, options).close(); // a bad file fails here, before Kafka is involved
     }
@@ -88,11 +108,14 @@ final class IngestCommand implements Callable<Integer> {
       System.err.println("created topics: " + String.join(", ", created));
     }
     CountDownLatch done = new CountDownLatch(1);
-    try (Ingestor ingestor = new Ingestor(broker.bootstrap(), broker.topics(), jpegQuality, System.err::println)) {
+    try (Ingestor ingestor = new Ingestor(broker.bootstrap(), broker.topics(), jpegQuality, System.err::println,
+        java.util.Map.of(), limits)) {
       Thread hook = new Thread(() -> {
         ingestor.stop();
         try {
-          done.await(20, TimeUnit.SECONDS); // let the last frames be acknowledged and the summary print
+          // A blocked live read gives up after the read timeout; then the end-of-stream mark and
+          // the buffered frames get Ingestor.STOP_GRACE_MS to be acknowledged; then the summary.
+          done.await(readTimeoutMs + Ingestor.STOP_GRACE_MS + 5_000, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }

@@ -68,13 +68,34 @@ class IngestCommandTest {
     Result ok = run("ingest", "--stream", "cam", "--bootstrap", bootstrap, "--topic-prefix", prefix,
         "--partitions", "1", "--start-time", "2024-05-01T09:30:00Z", v.toString());
     assertThat(ok.exit()).as(ok.err()).isZero();
-    assertThat(ok.out()).startsWith("ingest cam: sent 12 frames (2.0 s of media, 60 frames decoded)");
+    assertThat(ok.out()).startsWith("ingest cam: sent 12 frames (2.0 s of media, 60 frames decoded)")
+        .contains("; 12 sampled: 12 sent, 0 dropped (broker unavailable), 0 failed; end of stream: eof")
+        .doesNotContain("TRUNCATED");
 
     byte[] all = Files.readAllBytes(v);
     Path cut = Files.write(dir.resolve("cut.mp4"), java.util.Arrays.copyOf(all, all.length / 2));
     Result tr = run("ingest", "--stream", "cam", "--bootstrap", bootstrap, "--topic-prefix", prefix, cut.toString());
     assertThat(tr.exit()).isEqualTo(IngestCommand.EXIT_TRUNCATED);
-    assertThat(tr.out()).contains("TRUNCATED: " + cut);
+    assertThat(tr.out()).contains("end of stream: truncated; TRUNCATED: " + cut);
+  }
+
+  @Test
+  void a_transport_stream_cut_the_same_way_exits_3_too() throws Exception {
+    String bootstrap = KafkaFixture.bootstrapServers();
+    String prefix = KafkaFixture.uniquePrefix("ingest-cmd-ts");
+    Path ts = dir.resolve("v.ts");
+    FfmpegTools.run("-f", "lavfi", "-i", "testsrc2=duration=4:size=160x120:rate=30", "-c:v", "libopenh264",
+        "-threads", "1", "-pix_fmt", "yuv420p", ts.toString());
+    Result ok = run("ingest", "--stream", "cam", "--bootstrap", bootstrap, "--topic-prefix", prefix,
+        "--partitions", "1", ts.toString());
+    assertThat(ok.exit()).as(ok.out() + ok.err()).isZero();
+    assertThat(ok.out()).contains("sent 24 frames").doesNotContain("TRUNCATED");
+
+    byte[] all = Files.readAllBytes(ts);
+    Path cut = Files.write(dir.resolve("cut.ts"), java.util.Arrays.copyOf(all, all.length * 6 / 10));
+    Result tr = run("ingest", "--stream", "cam", "--bootstrap", bootstrap, "--topic-prefix", prefix, cut.toString());
+    assertThat(tr.exit()).as(tr.out() + tr.err()).isEqualTo(IngestCommand.EXIT_TRUNCATED);
+    assertThat(tr.out()).contains("end of stream: truncated; TRUNCATED: " + cut + " ended early (decoded 2.");
   }
 
   @Test

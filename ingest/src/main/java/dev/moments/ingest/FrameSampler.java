@@ -1,50 +1,101 @@
 package dev.moments.ingest;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
+
 /**
- * Chooses frames by presentation time: one frame per 1/fps s of PTS, the first decoded frame
- * whose PTS reaches the next slot. Slots are anchored at the first frame's PTS, so the choice
- * depends only on timestamps, never on frame counts, and variable frame rate works.
+ * Chooses frames by presentation time, in exact arithmetic: output slot {@code k} is at time
+ * {@code k / fps} after the first frame, and it is filled by the first decoded frame whose PTS
+ * reaches it. PTS are the stream's integer timestamps in its time base ({@code num/den} s), the
+ * rate is the exact decimal it is written as ({@code 7.5} = 15/2), except that a fractional rate
+ * within 0.005 of an NTSC rate n*1000/1001 means that rate ({@code 23.976}, {@code 29.97},
+ * {@code 59.94}: the video's own clock), and the comparison is done on integers, so no rounding
+ * of either side can move a frame to another slot: a 6 fps file sampled at 6 fps keeps every
+ * frame, a 30 fps one at 6 fps every fifth.
+ * Slots are anchored at the first frame's PTS, so the choice depends only on timestamps, never
+ * on frame counts, and variable frame rate works.
  *
- * <p>NOTE: when the source has a gap longer than a slot, the frame after the gap fills one slot
- * and the empty slots are skipped (no frame is duplicated).
+ * <p>A frame reaches slot {@code k} when {@code pts + tick/2 >= k/fps}: half a tick of the time
+ * base is the container's own rounding (a Matroska clock of 1/1000 s stores 1/3 s as 333 ms).
+ *
+ * <p>No frame is duplicated: a frame fills at most one slot. When the source has a gap longer
+ * than a slot, the frame after the gap fills one slot and the empty slots are skipped; so a
+ * rate above the source's (60 fps sampled at 90) gives every source frame once.
  */
 public final class FrameSampler {
-  private final double periodUs;
-  private long originUs = Long.MIN_VALUE;
+  /** How close a fractional rate must be to n*1000/1001 to mean it (29.97 is 29.97003). */
+  private static final double NTSC_TOLERANCE = 0.005;
+
+  private final BigInteger tbNum;
+  private final BigInteger tbDen;
+  private final BigInteger fpsNum;
+  private final BigInteger fpsDen;
+  private boolean started;
+  private long origin;
   private long nextSlot;
 
+  /** A sampler for timestamps in microseconds (time base 1/1,000,000). */
   public FrameSampler(double fps) {
-    if (!(fps > 0)) {
-      throw new IllegalArgumentException("fps must be > 0, got " + fps);
-    }
-    this.periodUs = 1_000_000.0 / fps;
+    this(fps, 1, 1_000_000);
   }
 
-  /** Whether the frame at {@code ptsUs} (microseconds) is sampled; advances the slot if so. */
-  public boolean accept(long ptsUs) {
-    if (originUs == Long.MIN_VALUE) {
-      originUs = ptsUs;
+  /**
+   * A sampler for timestamps in the time base {@code timeBaseNum / timeBaseDen} seconds.
+   *
+   * @param fps output frames per second of presentation time, taken as its exact decimal value
+   */
+  public FrameSampler(double fps, long timeBaseNum, long timeBaseDen) {
+    if (!(fps > 0) || Double.isInfinite(fps)) {
+      throw new IllegalArgumentException("fps must be > 0, got " + fps);
+    }
+    if (timeBaseNum <= 0 || timeBaseDen <= 0) {
+      throw new IllegalArgumentException("time base must be positive, got " + timeBaseNum + "/" + timeBaseDen);
+    }
+    BigDecimal f = new BigDecimal(Double.toString(fps)).stripTrailingZeros();
+    long ntsc = Math.round(fps * 1.001);
+    if (f.scale() > 0 && ntsc > 0 && Math.abs(fps - ntsc * 1000 / 1001.0) < NTSC_TOLERANCE) {
+      this.fpsNum = BigInteger.valueOf(ntsc * 1000);
+      this.fpsDen = BigInteger.valueOf(1001);
+    } else if (f.scale() > 0) {
+      this.fpsNum = f.unscaledValue();
+      this.fpsDen = BigInteger.TEN.pow(f.scale());
+    } else {
+      this.fpsNum = f.toBigIntegerExact();
+      this.fpsDen = BigInteger.ONE;
+    }
+    this.tbNum = BigInteger.valueOf(timeBaseNum);
+    this.tbDen = BigInteger.valueOf(timeBaseDen);
+  }
+
+  /** Whether the frame at {@code pts} (in the time base) is sampled; advances the slot if so. */
+  public boolean accept(long pts) {
+    if (!started) {
+      started = true;
+      origin = pts;
       nextSlot = 1;
       return true;
     }
-    if (ptsUs < slotTime(nextSlot)) {
+    if (pts < origin || !reaches(pts - origin, nextSlot)) {
       return false;
     }
-    // Next slot: the first one strictly after this frame's PTS.
-    long k = (long) Math.floor((ptsUs - originUs) / periodUs) + 1;
-    while (slotTime(k) <= ptsUs) {
-      k++;
-    }
-    nextSlot = Math.max(nextSlot + 1, k);
+    // The next slot is the first one this frame does not reach: floor(reach * fps) + 1, where
+    // reach = (2x+1)/2 ticks = (2x+1)*tbNum / (2*tbDen) s.
+    BigInteger twice = BigInteger.valueOf(pts - origin).shiftLeft(1).add(BigInteger.ONE);
+    BigInteger last = twice.multiply(tbNum).multiply(fpsNum)
+        .divide(tbDen.multiply(fpsDen).shiftLeft(1));
+    nextSlot = last.longValueExact() + 1;
     return true;
+  }
+
+  /** Whether a frame {@code x} ticks after the origin reaches slot {@code k}: (x + 1/2) tick >= k/fps. */
+  private boolean reaches(long x, long k) {
+    BigInteger left = BigInteger.valueOf(x).shiftLeft(1).add(BigInteger.ONE).multiply(tbNum).multiply(fpsNum);
+    BigInteger right = BigInteger.valueOf(k).shiftLeft(1).multiply(fpsDen).multiply(tbDen);
+    return left.compareTo(right) >= 0;
   }
 
   /** Starts over, e.g. when a live source reconnects and its timestamps restart. */
   public void reset() {
-    originUs = Long.MIN_VALUE;
-  }
-
-  private long slotTime(long k) {
-    return originUs + Math.round(k * periodUs);
+    started = false;
   }
 }

@@ -3,12 +3,15 @@ package dev.moments.ingest;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.lang.reflect.Field;
+import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.bytedeco.ffmpeg.avformat.AVFormatContext;
+import org.bytedeco.ffmpeg.avformat.AVStream;
+import org.bytedeco.ffmpeg.avutil.AVRational;
 import org.bytedeco.ffmpeg.avutil.AVFrame;
 import org.bytedeco.ffmpeg.global.avformat;
 import org.bytedeco.ffmpeg.global.avutil;
@@ -33,15 +36,26 @@ import org.bytedeco.javacv.FrameGrabber;
  * clock at capture and a read that stays silent longer than the read timeout ends the source.
  * Files carry start time + PTS and may be paced ({@link SourceOptions#speed()}).
  *
+ * <p>Frames are sampled in the stream's exact time base ({@link FrameSampler}); a frame's {@code
+ * ptsMs} is its PTS rounded to the nearest ms and a file's capture time is start time + that.
+ *
  * <p>Rotation metadata (the display matrix, or an older {@code rotate} tag) is applied so frames
- * come out upright. A file that ends early (a decode error, or fewer frames than its declared
- * duration) is reported by {@link #truncated()} rather than thrown, after the frames that could be
- * decoded. Not thread-safe; {@link #close()} from the thread that reads.
+ * come out upright. A file that ends early is reported by {@link #truncated()} rather than thrown,
+ * after the frames that could be decoded. The rule is the same for every container: decoding
+ * ended before the end the file itself promises, which is (1) a read or decode error that ends
+ * it; (2) a duration in its header (MP4, Matroska, ...) longer than what was decoded by more than
+ * 0.5 s and 3 frames; (3) for containers without one (MPEG-TS), decode errors in its last frames
+ * (the file ends inside a frame) or (4) a size that is not a whole number of its transport
+ * packets. NOTE: a transport stream cut exactly between two frames and two packets is a valid,
+ * shorter file and cannot be told from one. Not thread-safe; {@link #close()} from the thread
+ * that reads.
  */
 public final class VideoSource implements AutoCloseable {
   private static final Pattern URL = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*://.*");
   private static final Pattern WEBCAM = Pattern.compile("^webcam:(\\d+)$");
   private static final Pattern FFMPEG_ERROR = Pattern.compile("error (-?\\d+)");
+  /** A file whose last this-many decoded frames include a damaged one ends inside a frame. */
+  private static final int DAMAGED_TAIL_FRAMES = 8;
   private static final Field PICTURE;
 
   static {
@@ -66,8 +80,15 @@ public final class VideoSource implements AutoCloseable {
   private final int scaledWidth;
   private final int scaledHeight;
   private final long baseTimeMs;
-  private final long declaredDurationUs;
+  private final long tbNum;
+  private final long tbDen;
+  /** The stream's or container's duration from its header, in time-base ticks, or -1. */
+  private final long declaredDuration;
+  /** One nominal frame in ticks (from the stream's frame rate), or 0 when unknown. */
+  private final long nominalFrame;
   private final double frameRate;
+  private final long fileSize;
+  private final String format;
 
   private SwsContext sws;
   private BytePointer dst;
@@ -77,21 +98,33 @@ public final class VideoSource implements AutoCloseable {
 
   private long decoded;
   private long sampled;
-  private long firstPtsUs = Long.MIN_VALUE;
-  private long lastPtsUs = Long.MIN_VALUE;
+  private long firstPts = Long.MIN_VALUE;
+  private long lastPts = Long.MIN_VALUE;
+  private long lastEnd = Long.MIN_VALUE;
+  private long lastDamaged;
   private long pacingStartNanos;
   private boolean ended;
   private boolean truncated;
   private String endNote = "";
 
   private VideoSource(String name, boolean live, SourceOptions options, FFmpegFrameGrabber g,
-      long baseTimeMs) {
+      long baseTimeMs, long fileSize) {
     this.name = name;
     this.live = live;
     this.options = options;
     this.grabber = g;
     this.baseTimeMs = baseTimeMs;
-    this.sampler = new FrameSampler(options.fps());
+    this.fileSize = fileSize;
+    AVFormatContext oc = g.getFormatContext();
+    AVStream st = oc.streams(g.getVideoStream());
+    AVRational tb = st.time_base();
+    if (tb.num() <= 0 || tb.den() <= 0) {
+      throw new VideoSourceException("cannot read video " + name + ": its video stream has no time base");
+    }
+    this.tbNum = tb.num();
+    this.tbDen = tb.den();
+    this.sampler = new FrameSampler(options.fps(), tbNum, tbDen);
+    this.format = String.valueOf(oc.iformat() == null ? null : oc.iformat().name().getString());
     this.rotationCw = rotationOf(g);
     int w = g.getImageWidth();
     int h = g.getImageHeight();
@@ -101,15 +134,39 @@ public final class VideoSource implements AutoCloseable {
     double scale = options.maxSide() > 0 ? Math.min(1.0, options.maxSide() / (double) Math.max(w, h)) : 1.0;
     this.scaledWidth = Math.max(2, (int) Math.round(w * scale));
     this.scaledHeight = Math.max(2, (int) Math.round(h * scale));
-    AVFormatContext oc = g.getFormatContext();
     long d = oc.duration();
-    this.declaredDurationUs =
-        d != avutil.AV_NOPTS_VALUE && d > 0
-                && oc.duration_estimation_method() != avformat.AVFMT_DURATION_FROM_BITRATE
-            ? d * 1_000_000L / avutil.AV_TIME_BASE
-            : -1;
+    if (st.duration() != avutil.AV_NOPTS_VALUE && st.duration() > 0) {
+      this.declaredDuration = st.duration();
+    } else if (d != avutil.AV_NOPTS_VALUE && d > 0
+        && oc.duration_estimation_method() != avformat.AVFMT_DURATION_FROM_BITRATE) {
+      this.declaredDuration = ticks(d, 1, avutil.AV_TIME_BASE);
+    } else {
+      this.declaredDuration = -1;
+    }
     double fr = g.getVideoFrameRate();
     this.frameRate = fr > 0 && fr < 1000 ? fr : 0;
+    AVRational rate = st.avg_frame_rate().num() > 0 ? st.avg_frame_rate() : st.r_frame_rate();
+    this.nominalFrame = rate.num() > 0 && rate.den() > 0 && frameRate > 0
+        ? Math.max(1, ticks(rate.den(), 1, rate.num())) : 0;
+  }
+
+  /** {@code value * num / den} seconds in ticks of the stream's time base, rounded to nearest. */
+  private long ticks(long value, long num, long den) {
+    return roundDiv(BigInteger.valueOf(value).multiply(BigInteger.valueOf(num)).multiply(BigInteger.valueOf(tbDen)),
+        BigInteger.valueOf(den).multiply(BigInteger.valueOf(tbNum)));
+  }
+
+  /** {@code ticks} of the time base in {@code 1/unit} s (1000: ms), rounded to nearest. */
+  private long toUnits(long ticks, long unit) {
+    return roundDiv(BigInteger.valueOf(ticks).multiply(BigInteger.valueOf(tbNum)).multiply(BigInteger.valueOf(unit)),
+        BigInteger.valueOf(tbDen));
+  }
+
+  /** {@code a / b} rounded to the nearest integer (halves up), for b > 0 and any sign of a. */
+  private static long roundDiv(BigInteger a, BigInteger b) {
+    BigInteger[] qr = a.shiftLeft(1).add(b).divideAndRemainder(b.shiftLeft(1));
+    BigInteger q = qr[1].signum() < 0 ? qr[0].subtract(BigInteger.ONE) : qr[0];
+    return q.longValueExact();
   }
 
   /** Whether {@code source} names a live source (a URL other than {@code file://}, or a webcam). */
@@ -132,6 +189,7 @@ public final class VideoSource implements AutoCloseable {
     FFmpegFrameGrabber g;
     boolean live;
     long base = 0;
+    long size = -1;
     String name = source;
     if (cam.matches()) {
       g = new FFmpegFrameGrabber("/dev/video" + cam.group(1));
@@ -151,6 +209,7 @@ public final class VideoSource implements AutoCloseable {
       g = new FFmpegFrameGrabber(file.toFile());
       live = false;
       try {
+        size = Files.isRegularFile(file) ? Files.size(file) : -1;
         base = options.startTimeMs() != null
             ? options.startTimeMs() : Files.getLastModifiedTime(file).toMillis();
       } catch (java.io.IOException e) {
@@ -173,7 +232,7 @@ public final class VideoSource implements AutoCloseable {
       if (format.equals("tty") || "ansi".equals(g.getVideoCodecName())) {
         throw new VideoSourceException("not a video: " + name + " (FFmpeg can only read it as text)");
       }
-      VideoSource s = new VideoSource(name, live, options, g, base);
+      VideoSource s = new VideoSource(name, live, options, g, base, size);
       s.pacingStartNanos = System.nanoTime();
       return s;
     } catch (RuntimeException e) {
@@ -222,28 +281,39 @@ public final class VideoSource implements AutoCloseable {
       if (f.type != Frame.Type.VIDEO) {
         continue;
       }
-      decoded++;
-      long pts = f.timestamp;
-      if (firstPtsUs == Long.MIN_VALUE) {
-        firstPtsUs = pts;
-      }
-      lastPtsUs = Math.max(lastPtsUs, pts);
-      if (!sampler.accept(pts)) {
-        continue;
-      }
       AVFrame picture;
       try {
         picture = (AVFrame) PICTURE.get(grabber);
       } catch (IllegalAccessException e) {
         throw new IllegalStateException("cannot reach JavaCV's decoded picture", e);
       }
-      long captureMs = live ? System.currentTimeMillis() : baseTimeMs + Math.floorDiv(pts, 1000);
+      decoded++;
+      // The frame's own timestamp in the stream's time base (JavaCV's Frame.timestamp is the
+      // same truncated to whole microseconds, which is not exact enough to sample by).
+      long pts = picture.best_effort_timestamp();
+      if (pts == avutil.AV_NOPTS_VALUE) {
+        pts = lastPts == Long.MIN_VALUE ? 0 : lastEnd;
+      }
+      long duration = picture.duration() > 0 ? picture.duration() : nominalFrame;
+      if ((picture.decode_error_flags() != 0 || (picture.flags() & AVFrame.AV_FRAME_FLAG_CORRUPT) != 0)) {
+        lastDamaged = decoded;
+      }
+      if (firstPts == Long.MIN_VALUE) {
+        firstPts = pts;
+      }
+      lastPts = Math.max(lastPts, pts);
+      lastEnd = Math.max(lastEnd, pts + duration);
+      if (!sampler.accept(pts)) {
+        continue;
+      }
+      long ptsMs = toUnits(pts, 1000);
+      long captureMs = live ? System.currentTimeMillis() : baseTimeMs + ptsMs;
       BufferedImage image = rotate(convert(picture), rotationCw);
       sampled++;
       if (!live && options.speed() > 0) {
-        pace(pts);
+        pace(toUnits(pts - firstPts, 1_000_000));
       }
-      return new SampledFrame(image, Math.floorDiv(pts, 1000), captureMs);
+      return new SampledFrame(image, ptsMs, captureMs);
     }
   }
 
@@ -253,26 +323,45 @@ public final class VideoSource implements AutoCloseable {
       throw new VideoSourceException((live ? "no video frames from " : "no decodable video frames in ")
           + name + (note == null ? "" : " (" + note + ")"));
     }
+    if (live) {
+      endNote = error ? note : "stream ended or went silent";
+      return null;
+    }
+    String reached = String.format(Locale.ROOT, "decoded %.1f s", mediaDurationMs() / 1000.0);
+    long frame = nominalFrame > 0 ? nominalFrame : ticks(40, 1, 1000);
     if (error) {
-      truncated = !live;
-      endNote = note;
-    } else if (!live && declaredDurationUs > 0) {
-      long frameUs = frameRate > 0 ? (long) (1_000_000 / frameRate) : 40_000;
-      long reached = lastPtsUs + frameUs;
-      long missing = declaredDurationUs - reached;
-      if (missing > Math.max(500_000, 3 * frameUs)) {
-        truncated = true;
-        endNote = String.format(Locale.ROOT, "decoded %.1f s of the declared %.1f s",
-            reached / 1e6, declaredDurationUs / 1e6);
-      }
-    } else if (live) {
-      endNote = "stream ended or went silent";
+      truncated = true;
+      endNote = note + ", " + reached;
+    } else if (declaredDuration > 0
+        && declaredDuration - (lastEnd - firstPts) > Math.max(ticks(500, 1, 1000), 3 * frame)) {
+      // A header that promises more than the file holds: MP4 (moov), Matroska (Info), ...
+      truncated = true;
+      endNote = String.format(Locale.ROOT, "decoded %.1f s of the declared %.1f s",
+          mediaDurationMs() / 1000.0, toUnits(declaredDuration, 1000) / 1000.0);
+    } else if (lastDamaged > 0 && decoded - lastDamaged < DAMAGED_TAIL_FRAMES) {
+      // No header to compare with (MPEG-TS, ...): the file ends inside a frame, which the decoder
+      // could only conceal.
+      truncated = true;
+      endNote = reached + "; the file ends inside a frame (decode errors in its last frames)";
+    } else if (endsInsidePacket()) {
+      truncated = true;
+      endNote = reached + "; the file ends inside an MPEG-TS packet (" + fileSize
+          + " bytes is not a whole number of 188-, 192- or 204-byte packets)";
     }
     return null;
   }
 
-  private void pace(long ptsUs) {
-    long dueNanos = pacingStartNanos + (long) ((ptsUs - firstPtsUs) * 1000 / options.speed());
+  /** Whether a transport stream file's size is not a whole number of its fixed-size packets. */
+  private boolean endsInsidePacket() {
+    if (fileSize <= 0 || !format.equals("mpegts")) {
+      return false;
+    }
+    return fileSize % 188 != 0 && fileSize % 192 != 0 && fileSize % 204 != 0;
+  }
+
+  /** Sleeps until the frame {@code sinceFirstUs} after the first one is due at the chosen speed. */
+  private void pace(long sinceFirstUs) {
+    long dueNanos = pacingStartNanos + (long) (sinceFirstUs * 1000 / options.speed());
     long wait = dueNanos - System.nanoTime();
     if (wait > 0) {
       try {
@@ -430,16 +519,15 @@ public final class VideoSource implements AutoCloseable {
     return sampled;
   }
 
-  /** Media time covered so far: last decoded PTS - first PTS + one frame, in ms. */
+  /** Media time covered so far: the end of the last decoded frame (PTS + duration) - first PTS, in ms. */
   public long mediaDurationMs() {
     if (decoded == 0) {
       return 0;
     }
-    long frameUs = frameRate > 0 ? (long) (1_000_000 / frameRate) : 0;
-    return (lastPtsUs - firstPtsUs + frameUs) / 1000;
+    return toUnits(lastEnd - firstPts, 1000);
   }
 
-  /** Whether a file ended before its declared duration or on a decode error. */
+  /** Whether a file ended before the end it promises (see the class comment). */
   public boolean truncated() {
     return truncated;
   }

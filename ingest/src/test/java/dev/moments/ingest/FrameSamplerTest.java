@@ -41,6 +41,48 @@ class FrameSamplerTest {
   }
 
   @Test
+  void a_6_fps_stream_sampled_at_6_fps_keeps_every_frame_in_its_own_time_base() {
+    // MP4 stores 6 fps as 2048 ticks of 1/12288 s; 1/6 s is not a whole number of microseconds
+    FrameSampler s = new FrameSampler(6, 1, 12288);
+    for (long i = 0; i < 720; i++) {
+      assertThat(s.accept(i * 2048)).as("frame %d", i).isTrue();
+    }
+  }
+
+  @Test
+  void a_millisecond_clock_keeps_every_third_of_a_second() {
+    // Matroska stores 30 fps as 0, 33, 67, 100, ... ms: 333 ms is the frame at 1/3 s
+    FrameSampler s = new FrameSampler(3, 1, 1000);
+    List<Long> kept = new ArrayList<>();
+    for (long i = 0; i < 30; i++) {
+      long ms = Math.round(i * 1000 / 30.0);
+      if (s.accept(ms)) {
+        kept.add(ms);
+      }
+    }
+    assertThat(kept).containsExactly(0L, 333L, 667L);
+  }
+
+  @Test
+  void ntsc_frames_sampled_at_29_97_fill_every_slot() {
+    // 30000/1001 fps in 1/30000 s ticks, sampled at "29.97", which means 30000/1001 (taken as
+    // 2997/100, slot k would fall 0.033 us per frame behind frame k: from frame 500 on, one slot late)
+    FrameSampler s = new FrameSampler(29.97, 1, 30000);
+    for (long i = 0; i < 30_000; i++) {
+      assertThat(s.accept(i * 1001)).as("frame %d", i).isTrue();
+    }
+  }
+
+  @Test
+  void a_rate_above_the_sources_never_uses_a_frame_twice() {
+    // 60 fps (1/60 s = 1500 ticks of 1/90000) sampled at 90: each frame once, none skipped
+    FrameSampler s = new FrameSampler(90, 1, 90000);
+    for (long i = 0; i < 600; i++) {
+      assertThat(s.accept(i * 1500)).as("frame %d", i).isTrue();
+    }
+  }
+
+  @Test
   void reset_anchors_slots_at_the_next_frame() {
     FrameSampler s = new FrameSampler(2);
     assertThat(s.accept(0)).isTrue();

@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class VideoSourceTest {
   @TempDir Path dir;
@@ -135,6 +137,82 @@ class VideoSourceTest {
       assertThat(frames.size()).isBetween(3, 21);
       assertThat(s.truncated()).isTrue();
       assertThat(s.endNote()).contains("of the declared 4.0 s");
+    }
+  }
+
+  /** A 10 s 30 fps H.264 file in {@code ext}'s container (MP4 with its index first). */
+  private Path tenSeconds(String ext) {
+    Path video = dir.resolve("ten." + ext);
+    TestVideos.ffmpeg("-f", "lavfi", "-i", "testsrc2=duration=10:size=160x120:rate=30",
+        "-c:v", "libopenh264", "-threads", "1", "-pix_fmt", "yuv420p", "-movflags", "+faststart",
+        video.toString());
+    return video;
+  }
+
+  private Path cut(Path video, long bytes) throws IOException {
+    Path cut = dir.resolve("cut-" + video.getFileName());
+    Files.write(cut, java.util.Arrays.copyOf(Files.readAllBytes(video), (int) bytes));
+    return cut;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"mp4", "mkv", "ts"})
+  void every_container_cut_at_60_percent_is_truncated_and_an_intact_one_is_not(String ext) throws IOException {
+    Path video = tenSeconds(ext);
+    try (VideoSource s = VideoSource.open(video.toString(), SourceOptions.defaults().withFps(6))) {
+      assertThat(readAll(s)).hasSize(60);
+      assertThat(s.decodedFrames()).isEqualTo(300);
+      assertThat(s.truncated()).as(s.endNote()).isFalse();
+      assertThat(s.endNote()).isEmpty();
+    }
+    Path cut = cut(video, Files.size(video) * 6 / 10);
+    try (VideoSource s = VideoSource.open(cut.toString(), SourceOptions.defaults().withFps(6))) {
+      List<SampledFrame> frames = readAll(s);
+      assertThat(frames.size()).isBetween(30, 40);
+      assertThat(s.truncated()).isTrue();
+      assertThat(s.endNote()).startsWith("decoded " + String.format(java.util.Locale.ROOT, "%.1f s",
+          s.mediaDurationMs() / 1000.0));
+    }
+  }
+
+  @Test
+  void a_transport_stream_cut_on_a_packet_boundary_inside_a_frame_is_truncated() throws IOException {
+    Path video = tenSeconds("ts");
+    Path cut = cut(video, Files.size(video) * 6 / 10 / 188 * 188);
+    try (VideoSource s = VideoSource.open(cut.toString(), SourceOptions.defaults().withFps(6))) {
+      assertThat(readAll(s).size()).isBetween(30, 40);
+      assertThat(s.truncated()).isTrue();
+      assertThat(s.endNote()).endsWith("the file ends inside a frame (decode errors in its last frames)");
+    }
+  }
+
+  @Test
+  void a_transport_stream_cut_inside_a_packet_between_two_frames_is_truncated() throws Exception {
+    Path video = tenSeconds("ts");
+    // Where frame 180's packets start (a 188-byte boundary): frames 1-179 are whole before it.
+    Process p = FfmpegTools.command(FfmpegTools.ffprobe(), List.of("-v", "error", "-select_streams", "v:0",
+        "-show_entries", "packet=pos", "-of", "csv=p=0", video.toString())).start();
+    List<String> positions = new String(p.getInputStream().readAllBytes()).strip().lines()
+        .map(l -> l.replace(",", "").strip()).toList();
+    assertThat(p.waitFor()).isZero();
+    long boundary = Long.parseLong(positions.get(179));
+    assertThat(boundary % 188).isZero();
+    // Cut 100 bytes into the next frame's first packet: the frames decode cleanly, but the file
+    // is not a whole number of packets.
+    Path cut = cut(video, boundary + 100);
+    try (VideoSource s = VideoSource.open(cut.toString(), SourceOptions.defaults().withFps(6))) {
+      readAll(s);
+      assertThat(s.decodedFrames()).isEqualTo(179);
+      assertThat(s.truncated()).isTrue();
+      assertThat(s.endNote()).isEqualTo("decoded 6.0 s; the file ends inside an MPEG-TS packet ("
+          + (boundary + 100) + " bytes is not a whole number of 188-, 192- or 204-byte packets)");
+    }
+    // NOTE: cut exactly on the boundary, the file is a valid shorter transport stream.
+    Path exact = cut(video, boundary);
+    try (VideoSource s = VideoSource.open(exact.toString(), SourceOptions.defaults().withFps(6))) {
+      readAll(s);
+      assertThat(s.decodedFrames()).isEqualTo(179);
+      assertThat(s.truncated()).isFalse();
     }
   }
 
