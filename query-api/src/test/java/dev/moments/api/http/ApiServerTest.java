@@ -307,6 +307,23 @@ class ApiServerTest {
   }
 
   @Test
+  void a_frame_that_cannot_be_read_now_is_503_with_retry_after() throws Exception {
+    FrameStore unreachable = new FrameStore() {
+      public Optional<Frame> nearest(String streamId, long timeMs) {
+        throw new FrameStore.Unavailable("frame of stream 'kitchen' cannot be read now: broker unreachable", null);
+      }
+      public Map<String, FrameSpan> frameSpans() { return Map.of(); }
+    };
+    ApiServer server = new ApiServer(new ApiServer.Deps(encoder, store, unreachable, tokens("t *\n"), UP, new Metrics()));
+    JavalinTest.test(server.app(), (s, client) -> {
+      Response r = get(client, "/api/streams/kitchen/frame?t=1", "t");
+      assertThat(r.code()).isEqualTo(503);
+      assertThat(r.headers().get("Retry-After")).containsExactly("5");
+      assertThat(json(r).get("error").asText()).isEqualTo("frame of stream 'kitchen' cannot be read now: broker unreachable");
+    });
+  }
+
+  @Test
   void the_web_page_is_served_at_the_root_without_a_token() throws Exception {
     JavalinTest.test(server(tokens("t *\n")).app(), (s, client) -> {
       Response page = get(client, "/", null);
