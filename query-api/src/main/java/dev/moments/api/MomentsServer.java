@@ -10,6 +10,7 @@ import dev.moments.featurizer.encoder.TextEncoder;
 import dev.moments.indexer.index.Materializer;
 import dev.moments.indexer.index.MaterializerConfig;
 import dev.moments.indexer.index.MomentIndex;
+import dev.moments.topics.LoopHealth;
 import dev.moments.topics.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -107,6 +108,11 @@ public final class MomentsServer implements AutoCloseable {
         @Override
         public boolean caughtUp() {
           return materializer.caughtUp();
+        }
+
+        @Override
+        public List<LoopHealth.Status> loops() {
+          return List.of(materializer.health(), frames.health());
         }
       };
       api = new ApiServer(new ApiServer.Deps(encoder, new LuceneMomentStore(index), frames, c.tokens(), status, new Metrics()));
