@@ -245,7 +245,7 @@ final class ReplayCommand implements Callable<Integer> {
         featurizer.start();
       }
       MomentsServer server = MomentsServer.start(new MomentsServer.Config(dir.resolve("index"), "127.0.0.1", 0,
-          textPath, TokenFile.load(tokens), servers, topics, 2000, 512));
+          textPath, TokenFile.load(tokens), servers, topics, MomentsServer.Config.DEFAULT_FRAME_CACHE_BYTES));
       open.add(server);
 
       long frames = clips.stream().mapToLong(FeatureReplay.Clip::frames).sum();

@@ -46,7 +46,7 @@ final class ServeCommand implements Callable<Integer> {
     Tokens access = tokens();
     broker.ensureTopics();
     MomentsServer server = MomentsServer.start(new MomentsServer.Config(index, host, port, encoder, access,
-        broker.bootstrap(), broker.topics(), 2000, 512));
+        broker.bootstrap(), broker.topics(), MomentsServer.Config.DEFAULT_FRAME_CACHE_BYTES));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();

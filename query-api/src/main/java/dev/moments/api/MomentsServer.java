@@ -10,6 +10,7 @@ import dev.moments.featurizer.encoder.TextEncoder;
 import dev.moments.indexer.index.Materializer;
 import dev.moments.indexer.index.MaterializerConfig;
 import dev.moments.indexer.index.MomentIndex;
+import dev.moments.topics.LoopHealth;
 import dev.moments.topics.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,11 +39,10 @@ public final class MomentsServer implements AutoCloseable {
    * @param tokens who may see what ({@link TokenFile} or {@link Tokens#insecure()})
    * @param bootstrap Kafka bootstrap servers
    * @param topics the topic names
-   * @param frameScan most frames-topic records read per frame lookup
-   * @param frameCache frames kept in the lookup cache
+   * @param frameCacheBytes bytes of JPEG frames kept in the frame lookup cache
    */
   public record Config(Path indexDir, String host, int port, Path encoderDir, Tokens tokens, String bootstrap,
-      Topics topics, int frameScan, int frameCache) {
+      Topics topics, long frameCacheBytes) {
     public Config {
       Objects.requireNonNull(indexDir, "indexDir");
       Objects.requireNonNull(host, "host");
@@ -52,16 +52,22 @@ public final class MomentsServer implements AutoCloseable {
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException("port must be 0..65535, got " + port);
       }
+      if (frameCacheBytes < 0) {
+        throw new IllegalArgumentException("frameCacheBytes must be >= 0, got " + frameCacheBytes);
+      }
     }
 
-    /** Defaults: all interfaces, 2000 records per frame lookup, 512 cached frames. */
+    /** The default frame cache: 64 MiB of JPEG. */
+    public static final long DEFAULT_FRAME_CACHE_BYTES = 64L << 20;
+
+    /** Defaults: all interfaces, {@link #DEFAULT_FRAME_CACHE_BYTES} of cached frames. */
     public static Config of(Path indexDir, int port, Path encoderDir, Tokens tokens, String bootstrap, Topics topics) {
-      return new Config(indexDir, "0.0.0.0", port, encoderDir, tokens, bootstrap, topics, 2000, 512);
+      return new Config(indexDir, "0.0.0.0", port, encoderDir, tokens, bootstrap, topics, DEFAULT_FRAME_CACHE_BYTES);
     }
 
     /** The same, listening on {@code host} ("127.0.0.1" for this machine only). */
     public Config withHost(String host) {
-      return new Config(indexDir, host, port, encoderDir, tokens, bootstrap, topics, frameScan, frameCache);
+      return new Config(indexDir, host, port, encoderDir, tokens, bootstrap, topics, frameCacheBytes);
     }
   }
 
@@ -76,7 +82,7 @@ public final class MomentsServer implements AutoCloseable {
       index = keep(MomentIndex.open(c.indexDir()));
       materializer = keep(new Materializer(c.bootstrap(), c.topics(), index, MaterializerConfig.defaults()));
       encoder = keep(Encoders.loadText(c.encoderDir() != null ? c.encoderDir() : Encoders.defaultDir()));
-      KafkaFrameStore frames = keep(new KafkaFrameStore(c.bootstrap(), c.topics().frames().name(), c.frameScan(), c.frameCache()));
+      KafkaFrameStore frames = keep(new KafkaFrameStore(c.bootstrap(), c.topics().frames().name(), c.frameCacheBytes()));
       BrokerProbe probe = keep(new BrokerProbe(c.bootstrap()));
       PipelineStatus status = new PipelineStatus() {
         @Override
@@ -102,6 +108,11 @@ public final class MomentsServer implements AutoCloseable {
         @Override
         public boolean caughtUp() {
           return materializer.caughtUp();
+        }
+
+        @Override
+        public List<LoopHealth.Status> loops() {
+          return List.of(materializer.health(), frames.health());
         }
       };
       api = new ApiServer(new ApiServer.Deps(encoder, new LuceneMomentStore(index), frames, c.tokens(), status, new Metrics()));

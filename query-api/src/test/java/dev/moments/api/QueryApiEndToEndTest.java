@@ -90,7 +90,7 @@ class QueryApiEndToEndTest {
 
     try (IndexerService indexer = new IndexerService(bootstrap, cfg, model, tmp.resolve("state"), fast);
         MomentsServer server = MomentsServer.start(new MomentsServer.Config(tmp.resolve("index"), "localhost", 0,
-            encoderDir, TokenFile.load(tokens), bootstrap, topics, 2000, 64))) {
+            encoderDir, TokenFile.load(tokens), bootstrap, topics, 4L << 20))) {
       indexer.start();
       String base = "http://localhost:" + server.port();
 

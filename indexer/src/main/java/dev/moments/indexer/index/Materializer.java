@@ -1,6 +1,7 @@
 package dev.moments.indexer.index;
 
 import dev.moments.topics.DeadLetter;
+import dev.moments.topics.LoopHealth;
 import dev.moments.topics.MomentRecord;
 import dev.moments.topics.Topics;
 import java.time.Duration;
@@ -18,8 +19,10 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
@@ -39,12 +42,20 @@ import org.slf4j.LoggerFactory;
  * moment (or whose embedding the index rejects) is skipped,
  * counted in {@link #skipped()} and logged with its partition and offset.
  *
+ * <p>The loop survives broker outages: a Kafka error in an iteration is retried with back-off
+ * (100 ms doubling to 5 s) and shown by {@link #health()} as degraded; every 5 s the lag is taken
+ * from the broker, so an outage shows even while polls just come back empty. Any other error
+ * stops the loop ({@link #failure()}, health stopped).
+ *
  * <p>NOTE: partitions are looked up once, when the topic first exists; partitions added later
  * are picked up only after a restart.
  */
 public final class Materializer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Materializer.class);
   static final String OFFSET_KEY_PREFIX = "offset.";
+  private static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
+  // How often the lag is taken from the broker rather than from the client's last fetch.
+  private static final Duration PROBE_INTERVAL = Duration.ofSeconds(5);
 
   private final String bootstrap;
   private final Topics topics;
@@ -57,6 +68,7 @@ public final class Materializer implements AutoCloseable {
   private final AtomicLong retracted = new AtomicLong();
   private volatile KafkaConsumer<byte[], byte[]> consumer;
   private volatile Throwable failure;
+  private final LoopHealth health = new LoopHealth("materializer");
   private Thread thread;
 
   public Materializer(String bootstrap, Topics topics, MomentIndex index, MaterializerConfig cfg) {
@@ -115,6 +127,11 @@ public final class Materializer implements AutoCloseable {
     return failure;
   }
 
+  /** The consumer loop's state: ok, degraded while the broker fails it (retrying), or stopped. */
+  public LoopHealth.Status health() {
+    return health.status();
+  }
+
   /** Stops consuming, commits what was indexed with its offsets, and closes the consumer. */
   @Override
   public void close() {
@@ -143,6 +160,7 @@ public final class Materializer implements AutoCloseable {
     Map<TopicPartition, Long> committed = new HashMap<>();
     long sinceCommit = 0;
     long lastCommitNanos = System.nanoTime();
+    long nextProbeNanos = System.nanoTime();
     try {
       List<TopicPartition> parts = awaitPartitions(c);
       if (parts == null) {
@@ -162,7 +180,20 @@ public final class Materializer implements AutoCloseable {
       }
       log.info("materializing {} from stored offsets {}", topics.moments().name(), committed);
       while (running.get()) {
-        ConsumerRecords<byte[], byte[]> recs = c.poll(cfg.pollTimeout());
+        // A Kafka error (broker down, leader moving) is retried with back-off. The consumer's
+        // position only moves past records this loop has handed to the index, so a retry neither
+        // skips nor repeats any.
+        ConsumerRecords<byte[], byte[]> recs;
+        try {
+          recs = c.poll(cfg.pollTimeout());
+        } catch (WakeupException | InterruptException e) {
+          throw e;
+        } catch (KafkaException e) {
+          if (!health.backOff(e, running::get)) {
+            break;
+          }
+          continue;
+        }
         for (ConsumerRecord<byte[], byte[]> r : recs) {
           consumed.incrementAndGet();
           try {
@@ -180,22 +211,35 @@ public final class Materializer implements AutoCloseable {
           }
           sinceCommit++;
         }
-        // The position is the next offset to read; it also moves past transaction markers.
-        for (TopicPartition tp : parts) {
-          next.put(tp, c.position(tp));
+        try {
+          // The position is the next offset to read; it also moves past transaction markers.
+          for (TopicPartition tp : parts) {
+            next.put(tp, c.position(tp, CALL_TIMEOUT));
+          }
+          if (!recs.isEmpty()) {
+            index.refresh();
+          }
+          boolean moved = !next.equals(committed);
+          boolean due = System.nanoTime() - lastCommitNanos >= cfg.commitInterval().toNanos();
+          if (moved && (sinceCommit >= cfg.commitEveryRecords() || due)) {
+            index.commit(offsetData(next));
+            committed = new HashMap<>(next);
+            sinceCommit = 0;
+            lastCommitNanos = System.nanoTime();
+          }
+          boolean probe = System.nanoTime() - nextProbeNanos >= 0;
+          lag.set(currentLag(c, parts, probe));
+          if (probe) {
+            nextProbeNanos = System.nanoTime() + PROBE_INTERVAL.toNanos();
+          }
+          health.ok();
+        } catch (WakeupException | InterruptException e) {
+          throw e;
+        } catch (KafkaException e) {
+          if (!health.backOff(e, running::get)) {
+            break;
+          }
         }
-        if (!recs.isEmpty()) {
-          index.refresh();
-        }
-        boolean moved = !next.equals(committed);
-        boolean due = System.nanoTime() - lastCommitNanos >= cfg.commitInterval().toNanos();
-        if (moved && (sinceCommit >= cfg.commitEveryRecords() || due)) {
-          index.commit(offsetData(next));
-          committed = new HashMap<>(next);
-          sinceCommit = 0;
-          lastCommitNanos = System.nanoTime();
-        }
-        lag.set(currentLag(c, parts));
       }
       if (!next.isEmpty() && !next.equals(committed)) {
         index.commit(offsetData(next));
@@ -203,26 +247,34 @@ public final class Materializer implements AutoCloseable {
     } catch (WakeupException e) {
       if (running.get()) {
         failure = e;
+        health.stopped(e);
       } else if (!next.isEmpty() && !next.equals(committed)) {
         index.commit(offsetData(next));
       }
     } catch (RuntimeException | Error e) {
       failure = e;
-      log.error("materializer stopped", e);
+      health.stopped(e);
     } finally {
       c.close(Duration.ofSeconds(5));
     }
   }
 
+  // The topic's partitions once it exists; null when closed first. Broker errors are retried.
   private List<TopicPartition> awaitPartitions(KafkaConsumer<byte[], byte[]> c) {
     String topic = topics.moments().name();
     while (running.get()) {
       List<PartitionInfo> infos;
       try {
-        infos = c.partitionsFor(topic, Duration.ofSeconds(5));
-      } catch (org.apache.kafka.common.errors.TimeoutException e) {
-        infos = List.of();
+        infos = c.partitionsFor(topic, CALL_TIMEOUT);
+      } catch (WakeupException | InterruptException e) {
+        throw e;
+      } catch (KafkaException e) {
+        if (!health.backOff(e, running::get)) {
+          return null;
+        }
+        continue;
       }
+      health.ok();
       if (infos != null && !infos.isEmpty()) {
         List<TopicPartition> parts = new ArrayList<>();
         for (PartitionInfo pi : infos) {
@@ -230,21 +282,20 @@ public final class Materializer implements AutoCloseable {
         }
         return parts;
       }
-      try {
-        Thread.sleep(500);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+      if (!LoopHealth.sleepWhile(Duration.ofMillis(500), running::get)) {
         return null;
       }
     }
     return null;
   }
 
-  private static long currentLag(KafkaConsumer<byte[], byte[]> c, Collection<TopicPartition> parts) {
+  // Records not yet indexed. The client's lag from its last fetch costs nothing but goes stale
+  // while the broker is away; a probe asks the broker for the end offsets (and fails if it cannot).
+  private static long currentLag(KafkaConsumer<byte[], byte[]> c, Collection<TopicPartition> parts, boolean probe) {
     long total = 0;
     List<TopicPartition> unknown = new ArrayList<>();
     for (TopicPartition tp : parts) {
-      OptionalLong l = c.currentLag(tp);
+      OptionalLong l = probe ? OptionalLong.empty() : c.currentLag(tp);
       if (l.isPresent()) {
         total += l.getAsLong();
       } else {
@@ -252,9 +303,9 @@ public final class Materializer implements AutoCloseable {
       }
     }
     if (!unknown.isEmpty()) {
-      Map<TopicPartition, Long> ends = c.endOffsets(unknown, Duration.ofSeconds(5));
+      Map<TopicPartition, Long> ends = c.endOffsets(unknown, CALL_TIMEOUT);
       for (TopicPartition tp : unknown) {
-        total += Math.max(0, ends.getOrDefault(tp, 0L) - c.position(tp));
+        total += Math.max(0, ends.getOrDefault(tp, 0L) - c.position(tp, CALL_TIMEOUT));
       }
     }
     return total;

@@ -29,8 +29,14 @@ final class StreamsController {
     if (!access.allows(id)) {
       throw ApiException.forbidden("this token may not see stream '" + id + "'");
     }
-    FrameStore.Frame f = frames.nearest(id, t)
-        .orElseThrow(() -> ApiException.notFound("no frame of stream '" + id + "' near " + Times.iso(t)));
+    FrameStore.Frame f;
+    try {
+      f = frames.nearest(id, t)
+          .orElseThrow(() -> ApiException.notFound("no frame of stream '" + id + "' near " + Times.iso(t)));
+    } catch (FrameStore.Unavailable e) {
+      ctx.header("Retry-After", "5");
+      throw new ApiException(503, e.getMessage());
+    }
     ctx.header("X-Frame-Time", Long.toString(f.timestampMs()));
     // With auth on, the answer depends on the token (in the URL or the header): never store it, so a
     // revoked token's frames are not served from a cache and token-bearing URLs do not sit on disk.

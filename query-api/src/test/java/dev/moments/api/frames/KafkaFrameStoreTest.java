@@ -10,6 +10,7 @@ import dev.moments.api.http.ApiServer;
 import dev.moments.api.metrics.Metrics;
 import dev.moments.api.search.MomentStore;
 import dev.moments.broker.KafkaFixture;
+import dev.moments.broker.Patience;
 import dev.moments.featurizer.encoder.TextEncoder;
 import dev.moments.topics.TopicAdmin;
 import dev.moments.topics.Topics;
@@ -24,6 +25,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Frames on the real broker: two streams on a 3-partition topic, one JPEG per second each, with
- * distinct pixels so that the bytes identify the frame.
+ * distinct pixels so that the bytes identify the frame, and an end-of-stream mark of cam-a 10 s
+ * after its last frame (not a frame: neither counted nor answered).
  */
 class KafkaFrameStoreTest {
   static final long T0 = 1_746_093_600_000L;
@@ -67,9 +70,12 @@ class KafkaFrameStoreTest {
           producer.send(new ProducerRecord<>(topics.frames().name(), null, ts, stream, jpeg));
         }
       }
+      ProducerRecord<String, byte[]> end = new ProducerRecord<>(topics.frames().name(), null, T0 + (N + 9) * 1000L, "cam-a", (byte[]) null);
+      end.headers().add(Topics.HEADER_END_OF_STREAM, "eof".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      producer.send(end);
       producer.flush();
     }
-    store = new KafkaFrameStore(bootstrap, topics.frames().name(), 16, 64);
+    store = new KafkaFrameStore(bootstrap, topics.frames().name(), 1L << 20);
     store.start();
   }
 
@@ -90,15 +96,6 @@ class KafkaFrameStoreTest {
   }
 
   @Test
-  void the_default_partitioner_formula_matches_where_kafka_put_the_keys() {
-    // murmur2 of the UTF-8 key, made positive, modulo partitions (Kafka's BuiltInPartitioner).
-    assertThat(KafkaFrameStore.partitionFor("cam-a", 3))
-        .isEqualTo(org.apache.kafka.clients.producer.internals.BuiltInPartitioner.partitionForKey("cam-a".getBytes(), 3));
-    assertThat(KafkaFrameStore.partitionFor("cam-b", 3))
-        .isEqualTo(org.apache.kafka.clients.producer.internals.BuiltInPartitioner.partitionForKey("cam-b".getBytes(), 3));
-  }
-
-  @Test
   void nearest_frame_is_the_one_with_the_closest_capture_time() {
     FrameStore.Frame a = store.nearest("cam-a", T0 + 5_400).orElseThrow();
     assertThat(a.timestampMs()).isEqualTo(T0 + 5_000);
@@ -107,16 +104,32 @@ class KafkaFrameStoreTest {
     assertThat(store.nearest("cam-b", T0 + 5_600).orElseThrow().timestampMs()).isEqualTo(T0 + 5_500);
     // Before the first and after the last frame: the edge frames.
     assertThat(store.nearest("cam-b", T0 - 60_000).orElseThrow().timestampMs()).isEqualTo(T0 + 500);
+    // After the last frame (and past cam-a's end-of-stream mark, which is no frame): the last frame.
     assertThat(store.nearest("cam-a", T0 + 999_000).orElseThrow().timestampMs()).isEqualTo(T0 + (N - 1) * 1000L);
+    assertThat(store.nearest("cam-a", T0 + (N + 9) * 1000L).orElseThrow().timestampMs()).isEqualTo(T0 + (N - 1) * 1000L);
     assertThat(store.nearest("cam-zzz", T0 + 5_000)).isEmpty();
   }
 
   @Test
-  void frames_are_counted_per_stream() throws Exception {
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (!store.countedToEnd() && System.currentTimeMillis() < deadline) {
-      Thread.sleep(100);
+  void unknown_streams_are_answered_without_asking_kafka_and_known_frames_are_fetched_once() throws Exception {
+    Patience.await("the frames counted", Duration.ofMillis(50), store::countedToEnd);
+    long before = store.fetches();
+    for (int i = 0; i < 50; i++) {
+      assertThat(store.nearest("made-up-" + i, T0 + i * 1000L)).isEmpty();
     }
+    assertThat(store.fetches()).as("Kafka fetches for 50 unknown-stream lookups").isEqualTo(before);
+    // The frame at T0 + 13 s, asked for by two times nearer to it than to its neighbours.
+    FrameStore.Frame first = store.nearest("cam-b", T0 + 13_400).orElseThrow();
+    assertThat(first.timestampMs()).isEqualTo(T0 + 13_500);
+    assertThat(first.jpeg()).isEqualTo(produced.get("cam-b@" + (T0 + 13_500)));
+    assertThat(store.fetches()).isEqualTo(before + 1);
+    assertThat(store.nearest("cam-b", T0 + 13_700).orElseThrow().jpeg()).isEqualTo(first.jpeg());
+    assertThat(store.fetches()).as("the second lookup of that frame is a cache hit").isEqualTo(before + 1);
+  }
+
+  @Test
+  void frames_are_counted_per_stream() throws Exception {
+    Patience.await("the frames counted", Duration.ofMillis(50), store::countedToEnd);
     Map<String, FrameStore.FrameSpan> spans = store.frameSpans();
     assertThat(spans.get("cam-a")).isEqualTo(new FrameStore.FrameSpan(N, T0, T0 + (N - 1) * 1000L));
     assertThat(spans.get("cam-b")).isEqualTo(new FrameStore.FrameSpan(N, T0 + 500, T0 + (N - 1) * 1000L + 500));

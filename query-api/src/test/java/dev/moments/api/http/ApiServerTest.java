@@ -12,6 +12,7 @@ import dev.moments.api.metrics.Metrics;
 import dev.moments.api.search.MomentStore;
 import dev.moments.featurizer.encoder.Encoders;
 import dev.moments.featurizer.encoder.TextEncoder;
+import dev.moments.topics.LoopHealth;
 import io.javalin.testtools.HttpClient;
 import io.javalin.testtools.JavalinTest;
 import io.javalin.testtools.Response;
@@ -304,6 +305,74 @@ class ApiServerTest {
       assertThat(h.get("broker").asBoolean()).isTrue();
       assertThat(h.get("lag").asLong()).isEqualTo(7);
     });
+  }
+
+  @Test
+  void health_names_a_loop_failing_past_the_grace_and_a_stopped_loop_makes_it_503() throws Exception {
+    Instant now = Instant.now();
+    LoopHealth.Status ok = new LoopHealth.Status("materializer", LoopHealth.State.OK, now.minusSeconds(600), 0, null);
+    LoopHealth.Status brief = new LoopHealth.Status("frames-counter", LoopHealth.State.DEGRADED, now.minusSeconds(2), 3,
+        "TimeoutException: Timeout expired while fetching topic metadata");
+    LoopHealth.Status failing = new LoopHealth.Status("frames-counter", LoopHealth.State.DEGRADED, now.minusSeconds(60), 17,
+        "TimeoutException: Timeout expired while fetching topic metadata");
+    LoopHealth.Status stopped = new LoopHealth.Status("materializer", LoopHealth.State.STOPPED, now.minusSeconds(5), 0,
+        "IllegalStateException: index is corrupt");
+
+    JsonNode h = health(200, ok, brief);
+    assertThat(h.get("status").asText()).as("a loop failing for 2 s is within the grace").isEqualTo("ok");
+    assertThat(h.get("problems")).isEmpty();
+    assertThat(h.at("/loops/materializer/state").asText()).isEqualTo("ok");
+    assertThat(h.at("/loops/materializer").has("reason")).isFalse();
+    assertThat(h.at("/loops/frames-counter/state").asText()).isEqualTo("degraded");
+    assertThat(h.at("/loops/frames-counter/failures").asLong()).isEqualTo(3);
+
+    h = health(200, ok, failing);
+    assertThat(h.get("status").asText()).isEqualTo("degraded");
+    assertThat(h.get("problems")).hasSize(1);
+    assertThat(h.get("problems").get(0).asText()).isEqualTo("frames-counter failing since " + failing.since()
+        + " (17 attempts): TimeoutException: Timeout expired while fetching topic metadata");
+
+    h = health(503, stopped, brief);
+    assertThat(h.get("status").asText()).isEqualTo("degraded");
+    assertThat(h.at("/loops/materializer/state").asText()).isEqualTo("stopped");
+    assertThat(h.at("/loops/materializer/since").asText()).isEqualTo(stopped.since().toString());
+    assertThat(h.get("problems").get(0).asText())
+        .isEqualTo("materializer stopped at " + stopped.since() + ": IllegalStateException: index is corrupt");
+  }
+
+  @Test
+  void a_frame_that_cannot_be_read_now_is_503_with_retry_after() throws Exception {
+    FrameStore unreachable = new FrameStore() {
+      public Optional<Frame> nearest(String streamId, long timeMs) {
+        throw new FrameStore.Unavailable("frame of stream 'kitchen' cannot be read now: broker unreachable", null);
+      }
+      public Map<String, FrameSpan> frameSpans() { return Map.of(); }
+    };
+    ApiServer server = new ApiServer(new ApiServer.Deps(encoder, store, unreachable, tokens("t *\n"), UP, new Metrics()));
+    JavalinTest.test(server.app(), (s, client) -> {
+      Response r = get(client, "/api/streams/kitchen/frame?t=1", "t");
+      assertThat(r.code()).isEqualTo(503);
+      assertThat(r.headers().get("Retry-After")).containsExactly("5");
+      assertThat(json(r).get("error").asText()).isEqualTo("frame of stream 'kitchen' cannot be read now: broker unreachable");
+    });
+  }
+
+  private JsonNode health(int expectedStatus, LoopHealth.Status... loops) throws Exception {
+    PipelineStatus status = new PipelineStatus() {
+      public boolean brokerReachable() { return true; }
+      public boolean indexOpen() { return true; }
+      public long ingestLag() { return 0; }
+      public boolean caughtUp() { return true; }
+      public List<LoopHealth.Status> loops() { return List.of(loops); }
+    };
+    ApiServer server = new ApiServer(new ApiServer.Deps(encoder, store, NO_FRAMES, tokens("t *\n"), status, new Metrics()));
+    JsonNode[] body = new JsonNode[1];
+    JavalinTest.test(server.app(), (s, client) -> {
+      Response r = get(client, "/health", null);
+      assertThat(r.code()).isEqualTo(expectedStatus);
+      body[0] = json(r);
+    });
+    return body[0];
   }
 
   @Test

@@ -90,7 +90,7 @@ class BrowserTest {
       public boolean caughtUp() { return true; }
     };
     try (TextEncoder encoder = Encoders.loadText(Encoders.defaultDir());
-        KafkaFrameStore frames = new KafkaFrameStore(bootstrap, topics.frames().name(), 200, 256);
+        KafkaFrameStore frames = new KafkaFrameStore(bootstrap, topics.frames().name(), 16L << 20);
         IndexedMoments moments = new IndexedMoments(tmp.resolve("index"))) {
       MomentStore store = moments
           .add("kitchen", T0, T0 + 20_000, encoder.encode("keys on the kitchen table"))
