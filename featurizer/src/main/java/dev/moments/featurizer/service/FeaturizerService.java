@@ -387,8 +387,9 @@ public final class FeaturizerService implements AutoCloseable {
       if (rejected == 1) {
         downgradeRejected(part, plan, sent);
       } else if (rejected > 1) {
-        LOG.warn("featurizer: {} of {} records failed with the error of one rejected record; "
-            + "writing them one per transaction to find it", rejected, to - from);
+        LOG.warn("featurizer: {} of {} records failed as rejected (the producer fails the batches it has not "
+            + "sent with the error of the one rejected); writing them one per transaction to find which",
+            rejected, to - from);
         oneByOne = true;
       } else {
         // nothing the broker rejected for good: a retriable failure or a rebalance

@@ -206,18 +206,63 @@ class FeaturizerBadFramesTest {
       if (f == 1) {
         frames.add(new Frame("8 MiB junk", utf8("cam-0"), junk(ISSUE_JUNK_BYTES, 12), new RecordHeaders(), 0));
         frames.add(new Frame("non-image bytes", utf8("cam-1"), utf8("this is not a jpeg"), new RecordHeaders(), 1));
+        // two refused dead letters in one transaction: which record failed is ambiguous, so
+        // the batch is written one record per transaction
+        frames.add(new Frame("JPEG cut to 100 bytes", utf8("cam-1"), Arrays.copyOf(FeaturizerServiceTest.jpeg(1, 1), 100),
+            new RecordHeaders(), 1));
       }
     }
 
-    Run run = run(topics, frames, 4);
+    Run run = run(topics, frames, 32);
 
-    assertThat(run.stats).isEqualTo(new FeaturizerService.Stats(10, 8, 0, run.stats.batches(), 0, 2));
+    assertThat(run.stats).isEqualTo(new FeaturizerService.Stats(11, 8, 0, run.stats.batches(), 0, 3));
     assertThat(run.dead).isEmpty();
     for (String stream : List.of("cam-0", "cam-1")) {
       assertThat(run.featuresOf(stream)).extracting(ConsumerRecord::timestamp).containsExactlyElementsOf(
           run.sentTimestamps(fr -> fr.kind.equals("good") && new String(fr.key, StandardCharsets.UTF_8).equals(stream)));
     }
     run.printTable("dead-letter topic with max.message.bytes 100");
+  }
+
+  @Test
+  void a_feature_the_producer_refuses_becomes_a_dead_letter_and_the_frames_batched_with_it_stay_features()
+      throws Exception {
+    Topics topics = new Topics(KafkaFixture.uniquePrefix("feat-bigkey"));
+    // an operator's frames topic that takes 16 MiB records
+    createTopics(topics, 4, Map.of(topics.frames().name(), Map.of("max.message.bytes", Integer.toString(16 << 20))));
+    // a valid JPEG under a 9.5 MiB stream id: its feature is larger than the featurizer's
+    // producer sends (max.request.size 9 MiB), refused before it reaches the broker. The producer
+    // may then fail the frames batched before it, when still waiting in its buffer, with the same
+    // RecordTooLargeException: they must not be taken for culprits.
+    byte[] hugeKey = new byte[9_961_472];
+    Arrays.fill(hugeKey, (byte) 'k');
+    List<Frame> frames = new ArrayList<>();
+    for (int f = 0; f < 4; f++) {
+      for (int s = 0; s < 4; s++) {
+        frames.add(Frame.good("cam-" + s, s, s, f));
+      }
+    }
+    frames.add(new Frame("9.5 MiB key", hugeKey, FeaturizerServiceTest.jpeg(1, 1), new RecordHeaders(), 3));
+    for (int s = 0; s < 4; s++) {
+      frames.add(Frame.good("cam-" + s, s, s, 4));
+    }
+
+    Run run = run(topics, frames, 32);
+
+    assertThat(run.stats).isEqualTo(new FeaturizerService.Stats(21, 20, 1, run.stats.batches(), 0, 0));
+    for (int s = 0; s < 4; s++) {
+      String stream = "cam-" + s;
+      assertThat(run.featuresOf(stream)).extracting(ConsumerRecord::timestamp).containsExactlyElementsOf(
+          run.sentTimestamps(fr -> fr.kind.equals("good") && new String(fr.key, StandardCharsets.UTF_8).equals(stream)));
+    }
+    ConsumerRecord<byte[], byte[]> d = run.deadLetterOf("9.5 MiB key");
+    assertThat(d.key()).isEqualTo(Arrays.copyOf(hugeKey, DeadLetter.MAX_KEY_BYTES));
+    assertThat(DeadLetter.header(d.headers(), DeadLetter.HEADER_KEY_BYTES)).isEqualTo("9961472");
+    assertThat(d.value()).isEqualTo(FeaturizerServiceTest.jpeg(1, 1));
+    assertThat(DeadLetter.header(d.headers(), DeadLetter.HEADER_REASON))
+        .startsWith("cannot write to " + topics.features().name()
+            + ": org.apache.kafka.common.errors.RecordTooLargeException: The message is ");
+    run.printTable("a 9.5 MiB stream id on a 16 MiB frames topic");
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -478,7 +523,7 @@ class FeaturizerBadFramesTest {
     String bootstrap = KafkaFixture.bootstrapServers();
     Properties pp = new Properties();
     pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    pp.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 9 * 1024 * 1024);
+    pp.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 17 * 1024 * 1024);
     pp.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
     try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer())) {
       List<java.util.concurrent.Future<RecordMetadata>> futures = new ArrayList<>();
