@@ -12,8 +12,9 @@ import org.apache.kafka.common.serialization.Serdes;
  *       time, optional headers {@code pts-ms} and {@code content-type}.
  *   <li>{@code <prefix>.features}: key stream id, value a {@link FeatureRecord}.
  *   <li>{@code <prefix>.moments}: key stream id, value a {@link MomentRecord}.
- *   <li>{@code <prefix>.dead-letter}: the original key and value bytes of a record that could
- *       not be processed, with the reason in {@link DeadLetter} headers.
+ *   <li>{@code <prefix>.dead-letter}: a capped copy of a record that could not be processed
+ *       (its key, value and headers within {@link DeadLetter}'s limits), with the reason and
+ *       where the original is in {@link DeadLetter} headers.
  * </ul>
  */
 public final class Topics {

@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
@@ -30,11 +32,17 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidTimestampException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -48,19 +56,41 @@ import org.slf4j.LoggerFactory;
  * consumer group, decodes the images, encodes them in batches across streams (at most
  * {@code maxBatch} frames, the first frame waiting at most {@code maxWait}), and writes one
  * {@link FeatureRecord} per frame to {@code <prefix>.features} with the frame's key (stream id),
- * record timestamp and {@code pts-ms} header.
+ * record timestamp and {@code pts-ms} header. An end-of-stream mark ({@link Topics#HEADER_END_OF_STREAM})
+ * is no frame: it is carried into {@code <prefix>.features} in order (same key, timestamp and
+ * header, {@code pts-ms} when present, null value).
  *
  * <p>Exactly once: every batch is one Kafka transaction holding its feature records, its
  * dead-letter records and the consumer offsets after it ({@code sendOffsetsToTransaction}), so
  * offsets are committed only together with the features they stand for. Records are produced in
  * consumption order by one (idempotent, transactional) producer, so each stream keeps its order.
- * A frame that is empty, has no key, or does not decode as an image goes to the dead-letter topic
- * with the reason, and the pipeline goes on. Runs on its own thread between {@link #start()} and
- * {@link #close()}; usable in-process (the demo) or as {@code moments featurize}.
+ * A frame that is empty, has no (or an empty) key, or does not decode as an image goes to the
+ * dead-letter topic with the reason (a {@link DeadLetter#of capped copy}), and the pipeline goes on.
+ *
+ * <p>One record never blocks the others: when the broker rejects one record's output for good
+ * ({@link #rejectsRecord record too large, invalid record or timestamp}: a dead-letter topic
+ * with a small {@code max.message.bytes}, a stream id too long for the features topic), the
+ * transaction is aborted and the batch written again with that record downgraded: a feature or
+ * mark becomes a capped dead letter, a capped dead letter becomes a {@link DeadLetter#headersOnly
+ * headers-only} one, and when even that is rejected the record is skipped with an ERROR log that
+ * names its topic, partition and offset ({@link Stats#deadLettersLost()}). Any other failure
+ * (broker unreachable, timeouts, a rebalance) aborts the batch, which is consumed again after a
+ * back-off (200 ms doubling to 10 s, each attempt logged with its count): nothing is lost.
+ *
+ * <p>Runs on its own thread between {@link #start()} and {@link #close()}; usable in-process (the
+ * demo) or as {@code moments featurize}.
  */
 public final class FeaturizerService implements AutoCloseable {
   static final String STAGE = "featurizer";
   private static final Logger LOG = LoggerFactory.getLogger(FeaturizerService.class);
+  private static final long FIRST_BACKOFF_MS = 200;
+  private static final long MAX_BACKOFF_MS = 10_000;
+
+  /** What a record's output is: as planned, or downgraded after the broker rejected it. */
+  private static final int AS_PLANNED = 0;
+  private static final int DEAD_LETTER = 1;
+  private static final int HEADERS_ONLY = 2;
+  private static final int LOST = 3;
 
   static {
     // Decode in memory; the default disk cache only adds temp files.
@@ -72,17 +102,37 @@ public final class FeaturizerService implements AutoCloseable {
   private final AtomicLong frames = new AtomicLong();
   private final AtomicLong features = new AtomicLong();
   private final AtomicLong deadLetters = new AtomicLong();
+  private final AtomicLong marks = new AtomicLong();
+  private final AtomicLong deadLettersLost = new AtomicLong();
   private final AtomicLong batches = new AtomicLong();
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final CountDownLatch assigned = new CountDownLatch(1);
+  private final CountDownLatch stopping = new CountDownLatch(1);
   private final List<ConsumerRecord<byte[], byte[]>> buffer = new ArrayList<>();
+  /** Records whose output the broker rejected, until their batch commits (few: only bad ones). */
+  private final Map<RecordId, Downgrade> downgrades = new HashMap<>();
+  private int failedAttempts;
+  /** System.nanoTime() before which an aborted batch is not polled again; 0: none. */
+  private long retryAt;
   private volatile boolean running;
   private Thread thread;
   private KafkaConsumer<byte[], byte[]> consumer;
   private KafkaProducer<byte[], byte[]> producer;
 
-  /** Counters since start. */
-  public record Stats(long frames, long features, long deadLetters, long batches) {}
+  /**
+   * Counters since start. Every record consumed ({@code frames}, end-of-stream marks included)
+   * became exactly one of the others once its batch committed: {@code frames = features +
+   * deadLetters + marks + deadLettersLost}.
+   *
+   * @param frames records consumed from the frames topic and committed
+   * @param features feature records written
+   * @param deadLetters dead letters written (capped copies and headers-only ones)
+   * @param batches transactions committed
+   * @param marks end-of-stream marks carried into the features topic
+   * @param deadLettersLost records skipped because not even a headers-only dead letter was accepted
+   */
+  public record Stats(long frames, long features, long deadLetters, long batches, long marks,
+      long deadLettersLost) {}
 
   public FeaturizerService(FeaturizerConfig config, ImageEncoder encoder) {
     this.config = config;
@@ -117,11 +167,12 @@ public final class FeaturizerService implements AutoCloseable {
 
   /** Waits until this instance has been given its partitions (tests, the demo). */
   public boolean awaitAssignment(Duration timeout) throws InterruptedException {
-    return assigned.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    return assigned.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   public Stats stats() {
-    return new Stats(frames.get(), features.get(), deadLetters.get(), batches.get());
+    return new Stats(frames.get(), features.get(), deadLetters.get(), batches.get(), marks.get(),
+        deadLettersLost.get());
   }
 
   /** The error that stopped the processing thread, or null while it runs (or ended cleanly). */
@@ -147,6 +198,7 @@ public final class FeaturizerService implements AutoCloseable {
   @Override
   public synchronized void close() {
     running = false;
+    stopping.countDown();
     if (thread == null || !thread.isAlive()) {
       return;
     }
@@ -191,6 +243,14 @@ public final class FeaturizerService implements AutoCloseable {
     try {
       consumer.subscribe(List.of(config.topics().frames().name()), new Rebalance());
       while (running) {
+        if (retryAt != 0) {
+          // back-off after an aborted batch (rewound: the next poll returns it again)
+          long pause = retryAt - System.nanoTime();
+          retryAt = 0;
+          if (pause > 0 && stopping.await(pause, TimeUnit.NANOSECONDS)) {
+            break;
+          }
+        }
         long now = System.nanoTime();
         Duration timeout = buffer.isEmpty()
             ? Duration.ofMillis(500)
@@ -221,8 +281,9 @@ public final class FeaturizerService implements AutoCloseable {
           double secs = (System.nanoTime() - lastLog) / 1e9;
           if (f != lastFrames) {
             // progress while frames flow; an idle featurizer stays quiet
-            LOG.info("featurizer {}: {} frames/s, totals: {} frames, {} features, {} dead letters",
-                config.groupId(), String.format("%.1f", (f - lastFrames) / secs), f, features.get(), deadLetters.get());
+            LOG.info("featurizer {}: {} frames/s, totals: {} frames, {} features, {} dead letters, {} end-of-stream marks, {} lost",
+                config.groupId(), String.format("%.1f", (f - lastFrames) / secs), f, features.get(), deadLetters.get(),
+                marks.get(), deadLettersLost.get());
           }
           lastFrames = f;
           lastLog = System.nanoTime();
@@ -231,9 +292,16 @@ public final class FeaturizerService implements AutoCloseable {
       flush();
     } catch (WakeupException e) {
       // close() while committing: the uncommitted batch is consumed again after a restart.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (RuntimeException | Error e) {
-      failure.set(e);
-      LOG.error("featurizer {} stopped: {}", config.groupId(), e.toString(), e);
+      if (!running && causedBy(e, Stopped.class)) {
+        // close() during a retried commit: the batch is uncommitted and consumed again after a restart
+        LOG.info("featurizer {} stopped with a batch uncommitted: {}", config.groupId(), e.toString());
+      } else {
+        failure.set(e);
+        LOG.error("featurizer {} stopped: {}", config.groupId(), e.toString(), e);
+      }
     } finally {
       running = false;
       try {
@@ -252,14 +320,25 @@ public final class FeaturizerService implements AutoCloseable {
     }
   }
 
-  /** One batch = one transaction: features and dead letters in consumption order, then offsets. */
+  /**
+   * One batch = one transaction: features, marks and dead letters in consumption order, then
+   * offsets. Written again at once, with the culprits downgraded, while the broker rejects single
+   * records; otherwise rewound to be consumed again after a back-off.
+   */
   private void process(List<ConsumerRecord<byte[], byte[]>> batch) {
     int n = batch.size();
     BufferedImage[] images = new BufferedImage[n];
     String[] errors = new String[n];
+    boolean[] isMark = new boolean[n];
     IntStream.range(0, n).parallel().forEach(i -> {
+      ConsumerRecord<byte[], byte[]> r = batch.get(i);
+      if (Topics.isEndOfStream(r.headers())) {
+        errors[i] = markError(r);
+        isMark[i] = errors[i] == null;
+        return;
+      }
       try {
-        images[i] = decode(batch.get(i));
+        images[i] = decode(r);
       } catch (BadFrame e) {
         errors[i] = e.getMessage();
       }
@@ -271,44 +350,255 @@ public final class FeaturizerService implements AutoCloseable {
       }
     }
     float[][] vectors = ok.isEmpty() ? new float[0][] : encoder.encode(ok);
+    byte[][] featureValues = new byte[n][];
+    for (int i = 0, v = 0; i < n; i++) {
+      if (images[i] != null) {
+        featureValues[i] = new FeatureRecord(encoder.id(), vectors[v++]).toBytes();
+      }
+    }
+    // Normally the whole batch is one transaction. When the broker rejects one record, the
+    // producer fails every batch it had not sent yet with that same error, so the culprit is
+    // known only when one record failed so; else the batch is written one record per
+    // transaction (each with its offset) until the culprits are found.
+    boolean oneByOne = false;
+    int from = 0;
+    while (from < n) {
+      int to = oneByOne ? from + 1 : n;
+      List<ConsumerRecord<byte[], byte[]>> part = batch.subList(from, to);
+      Planned[] plan = new Planned[to - from];
+      for (int i = from; i < to; i++) {
+        plan[i - from] = plan(batch.get(i), featureValues[i], isMark[i], errors[i]);
+      }
+      @SuppressWarnings("unchecked")
+      Future<RecordMetadata>[] sent = new Future[to - from];
+      KafkaException aborted = transaction(plan, sent, offsetsAfter(part));
+      if (aborted == null) {
+        committed(part, plan);
+        from = to;
+        continue;
+      }
+      int rejected = 0;
+      for (Future<RecordMetadata> f : sent) {
+        Throwable e = failedWith(f);
+        if (e != null && rejectsRecord(e)) {
+          rejected++;
+        }
+      }
+      if (rejected == 1) {
+        downgradeRejected(part, plan, sent);
+      } else if (rejected > 1) {
+        LOG.warn("featurizer: {} of {} records failed as rejected (the producer fails the batches it has not "
+            + "sent with the error of the one rejected); writing them one per transaction to find which",
+            rejected, to - from);
+        oneByOne = true;
+      } else {
+        // nothing the broker rejected for good: a retriable failure or a rebalance
+        failedAttempts++;
+        long backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(failedAttempts - 1, 16));
+        LOG.warn("featurizer batch of {} records aborted (attempt {}), consumed again in {} ms: {}",
+            n - from, failedAttempts, backoff, aborted.toString());
+        retryAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
+        rewind(batch.subList(from, n));
+        return;
+      }
+    }
+  }
+
+  /** The consumer offsets to commit with {@code records}: after the last of each partition. */
+  private static Map<TopicPartition, OffsetAndMetadata> offsetsAfter(List<ConsumerRecord<byte[], byte[]>> records) {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    for (ConsumerRecord<byte[], byte[]> r : batch) {
+    for (ConsumerRecord<byte[], byte[]> r : records) {
       offsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
     }
-    String featuresTopic = config.topics().features().name();
-    try {
-      producer.beginTransaction();
-      int v = 0;
-      for (int i = 0; i < n; i++) {
-        ConsumerRecord<byte[], byte[]> r = batch.get(i);
-        if (images[i] == null) {
-          producer.send(DeadLetter.of(config.topics(), STAGE, r, errors[i]));
-          continue;
-        }
+    return offsets;
+  }
+
+  /** One output record (null when lost) and what it counts as. */
+  private record Planned(ProducerRecord<byte[], byte[]> record, int level, boolean mark, String reason) {}
+
+  private Planned plan(ConsumerRecord<byte[], byte[]> r, byte[] feature, boolean mark, String error) {
+    Downgrade d = downgrades.get(RecordId.of(r));
+    int planned = feature != null || mark ? AS_PLANNED : DEAD_LETTER;
+    int level = d == null ? planned : Math.max(planned, d.level());
+    String reason = planned == DEAD_LETTER ? error : d == null ? null : d.firstWhy();
+    switch (level) {
+      case AS_PLANNED -> {
         RecordHeaders headers = new RecordHeaders();
+        if (mark) {
+          headers.add(r.headers().lastHeader(Topics.HEADER_END_OF_STREAM));
+        }
         Header pts = r.headers().lastHeader(Topics.HEADER_PTS_MS);
         if (pts != null) {
           headers.add(pts);
         }
-        byte[] value = new FeatureRecord(encoder.id(), vectors[v++]).toBytes();
-        producer.send(new ProducerRecord<>(featuresTopic, null, r.timestamp(), r.key(), value, headers));
+        return new Planned(new ProducerRecord<>(config.topics().features().name(), null, r.timestamp(), r.key(),
+            mark ? null : feature, headers), level, mark, null);
+      }
+      case DEAD_LETTER -> {
+        return new Planned(DeadLetter.of(config.topics(), STAGE, r, reason), level, mark, reason);
+      }
+      case HEADERS_ONLY -> {
+        String why = reason + "; the dead letter with the payload was rejected: " + d.lastWhy();
+        return new Planned(DeadLetter.headersOnly(config.topics(), STAGE, r, why), level, mark, why);
+      }
+      default -> {
+        return new Planned(null, LOST, mark, reason + "; no dead letter was accepted: " + d.lastWhy());
+      }
+    }
+  }
+
+  /**
+   * Sends the plan and the offsets in one transaction and commits it; {@code sent[i]} gets the
+   * send result of {@code plan[i]}.
+   *
+   * @return null when committed, else the error that aborted it
+   */
+  private KafkaException transaction(
+      Planned[] plan, Future<RecordMetadata>[] sent, Map<TopicPartition, OffsetAndMetadata> offsets) {
+    try {
+      producer.beginTransaction();
+      for (int i = 0; i < plan.length; i++) {
+        if (plan[i].record() != null) {
+          sent[i] = producer.send(plan[i].record());
+        }
       }
       producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
-      producer.commitTransaction();
+      retryOnTimeout("commit", producer::commitTransaction);
+      return null;
     } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
       throw new IllegalStateException("featurizer producer cannot continue: " + e.getMessage(), e);
+    } catch (Stopped e) {
+      throw e;
     } catch (KafkaException e) {
-      // Abortable (e.g. a rebalance fenced the offsets): nothing of the batch became visible;
-      // rewind so that the frames are consumed again, by us or by the partition's new owner.
-      LOG.warn("featurizer batch of {} aborted, will be consumed again: {}", n, e.toString());
-      producer.abortTransaction();
-      rewind(batch);
-      return;
+      // Abortable (a record rejected, a rebalance fenced the offsets, the broker timed out):
+      // nothing of the batch became visible.
+      retryOnTimeout("abort", producer::abortTransaction);
+      return e;
     }
-    frames.addAndGet(n);
-    features.addAndGet(ok.size());
-    deadLetters.addAndGet(n - ok.size());
+  }
+
+  /**
+   * Downgrades the records of an aborted transaction whose send the broker (or the producer)
+   * rejected for good.
+   */
+  private void downgradeRejected(
+      List<ConsumerRecord<byte[], byte[]>> batch, Planned[] plan, Future<RecordMetadata>[] sent) {
+    for (int i = 0; i < plan.length; i++) {
+      Throwable error = failedWith(sent[i]);
+      if (error == null || !rejectsRecord(error)) {
+        continue;
+      }
+      ConsumerRecord<byte[], byte[]> r = batch.get(i);
+      Planned p = plan[i];
+      String topic = p.record().topic();
+      String why = "cannot write to " + topic + ": " + error;
+      Downgrade d = downgrades.get(RecordId.of(r));
+      Downgrade next = d == null
+          ? new Downgrade(p.level() + 1, why, why)
+          : new Downgrade(p.level() + 1, d.firstWhy(), why);
+      downgrades.put(RecordId.of(r), next);
+      LOG.warn("featurizer: {} rejected the {} of {}-{}@{} ({}); writing the batch again with {}",
+          topic, describe(p), r.topic(), r.partition(), r.offset(), error.toString(),
+          next.level() == DEAD_LETTER ? "a dead letter instead"
+              : next.level() == HEADERS_ONLY ? "a headers-only dead letter instead" : "the record skipped");
+    }
+  }
+
+  private static String describe(Planned p) {
+    return switch (p.level()) {
+      case AS_PLANNED -> p.mark() ? "end-of-stream mark" : "feature";
+      case DEAD_LETTER -> "dead letter";
+      default -> "headers-only dead letter";
+    };
+  }
+
+  /** The error a finished send failed with, or null (not sent, still running, succeeded). */
+  private static Throwable failedWith(Future<RecordMetadata> f) {
+    if (f == null || !f.isDone() || f.state() != Future.State.FAILED) {
+      return null;
+    }
+    return f.exceptionNow();
+  }
+
+  /**
+   * Whether a send failed because of that one record, for good: it is too large for the topic
+   * or the producer, or the broker refused it as invalid (e.g. its timestamp). Retrying the same
+   * record cannot succeed; everything else (timeouts, leaders moving, aborted batches) can.
+   */
+  static boolean rejectsRecord(Throwable e) {
+    return e instanceof RecordTooLargeException
+        || e instanceof RecordBatchTooLargeException
+        || e instanceof InvalidRecordException
+        || e instanceof InvalidTimestampException;
+  }
+
+  /** Counts a committed batch and forgets its downgrades. */
+  private void committed(List<ConsumerRecord<byte[], byte[]>> batch, Planned[] plan) {
+    long f = 0;
+    long m = 0;
+    long d = 0;
+    long lost = 0;
+    for (int i = 0; i < plan.length; i++) {
+      Planned p = plan[i];
+      switch (p.level()) {
+        case AS_PLANNED -> {
+          if (p.mark()) {
+            m++;
+          } else {
+            f++;
+          }
+        }
+        case DEAD_LETTER, HEADERS_ONLY -> d++;
+        default -> {
+          lost++;
+          ConsumerRecord<byte[], byte[]> r = batch.get(i);
+          LOG.error("featurizer skipped {}-{}@{}: neither its output nor a dead letter was accepted ({}); "
+              + "find it in {} at that offset", r.topic(), r.partition(), r.offset(), p.reason(), r.topic());
+        }
+      }
+      downgrades.remove(RecordId.of(batch.get(i)));
+    }
+    frames.addAndGet(plan.length);
+    features.addAndGet(f);
+    marks.addAndGet(m);
+    deadLetters.addAndGet(d);
+    deadLettersLost.addAndGet(lost);
     batches.incrementAndGet();
+    failedAttempts = 0;
+  }
+
+  /**
+   * Runs a transaction step again while it times out (the broker is unreachable); the producer
+   * asks for exactly that after a timed-out commit or abort.
+   */
+  private void retryOnTimeout(String what, Runnable step) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        step.run();
+        return;
+      } catch (TimeoutException e) {
+        long backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(attempt - 1, 16));
+        LOG.warn("featurizer transaction {} timed out (attempt {}), trying again in {} ms: {}",
+            what, attempt, backoff, e.toString());
+        try {
+          if (!running || stopping.await(backoff, TimeUnit.MILLISECONDS)) {
+            throw new Stopped(what, e);
+          }
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new Stopped(what, e);
+        }
+      }
+    }
+  }
+
+  private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void rewind(List<ConsumerRecord<byte[], byte[]>> batch) {
@@ -327,6 +617,26 @@ public final class FeaturizerService implements AutoCloseable {
     });
   }
 
+  /** A consumed record, by where it is. */
+  private record RecordId(String topic, int partition, long offset) {
+    static RecordId of(ConsumerRecord<?, ?> r) {
+      return new RecordId(r.topic(), r.partition(), r.offset());
+    }
+  }
+
+  /**
+   * How far a record's output is downgraded ({@link #DEAD_LETTER}, {@link #HEADERS_ONLY},
+   * {@link #LOST}), why the planned output was rejected and why the last attempt was.
+   */
+  private record Downgrade(int level, String firstWhy, String lastWhy) {}
+
+  /** close() while a commit or abort waited for the broker. */
+  private static final class Stopped extends KafkaException {
+    Stopped(String what, Throwable cause) {
+      super("featurizer stopped while its transaction " + what + " waited for the broker", cause);
+    }
+  }
+
   /** Why a frame went to the dead-letter topic. */
   private static final class BadFrame extends Exception {
     BadFrame(String reason) {
@@ -334,9 +644,23 @@ public final class FeaturizerService implements AutoCloseable {
     }
   }
 
+  /** Why an end-of-stream mark cannot be carried on, or null when it can. */
+  static String markError(ConsumerRecord<byte[], byte[]> r) {
+    if (r.key() == null) {
+      return "end-of-stream mark has no key (the stream id)";
+    }
+    if (r.key().length == 0) {
+      return "end-of-stream mark has an empty key (the stream id)";
+    }
+    return null;
+  }
+
   static BufferedImage decode(ConsumerRecord<byte[], byte[]> r) throws BadFrame {
     if (r.key() == null) {
       throw new BadFrame("frame has no key (the stream id)");
+    }
+    if (r.key().length == 0) {
+      throw new BadFrame("frame has an empty key (the stream id)");
     }
     byte[] v = r.value();
     if (v == null || v.length == 0) {
@@ -363,6 +687,7 @@ public final class FeaturizerService implements AutoCloseable {
       if (!partitions.isEmpty() && running) {
         flush();
       }
+      forget(partitions);
     }
 
     @Override
@@ -373,6 +698,12 @@ public final class FeaturizerService implements AutoCloseable {
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
       buffer.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
+      forget(partitions);
+    }
+
+    /** The partitions' new owner finds out again what the broker rejects. */
+    private void forget(Collection<TopicPartition> partitions) {
+      downgrades.keySet().removeIf(id -> partitions.contains(new TopicPartition(id.topic(), id.partition())));
     }
   }
 }
