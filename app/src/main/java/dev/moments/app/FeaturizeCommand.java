@@ -84,8 +84,9 @@ final class FeaturizeCommand implements Callable<Integer> {
         maxBatch, maxWaitMs);
     service.awaitTermination();
     FeaturizerService.Stats s = service.stats();
-    System.out.printf("featurizer stopped: %d frames, %d features, %d dead letters%n",
-        s.frames(), s.features(), s.deadLetters());
+    System.out.printf("featurizer stopped: %d records, %d features, %d dead letters, %d end-of-stream marks, "
+        + "%d lost (not even a headers-only dead letter fit)%n",
+        s.frames(), s.features(), s.deadLetters(), s.marks(), s.deadLettersLost());
     if (service.failure() != null) {
       throw new IllegalStateException("featurizer failed: " + service.failure().getMessage(), service.failure());
     }

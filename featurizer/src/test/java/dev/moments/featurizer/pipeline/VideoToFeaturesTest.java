@@ -65,8 +65,11 @@ class VideoToFeaturesTest {
     assertThat(result.framesSent()).isBetween((long) (SECONDS * FPS) - 1, (long) (SECONDS * FPS) + 1);
     assertThat(result.truncated()).isFalse();
 
-    List<ConsumerRecord<String, byte[]>> frames = readAll(bootstrap, topics.frames().name(), (int) result.framesSent());
-    assertThat(frames).hasSize((int) result.framesSent());
+    // The frames, then ingest's end-of-stream mark, which the featurizer carries over in order.
+    List<ConsumerRecord<String, byte[]>> frames = readAll(bootstrap, topics.frames().name(), (int) result.framesSent() + 1);
+    assertThat(frames).hasSize((int) result.framesSent() + 1);
+    ConsumerRecord<String, byte[]> mark = frames.remove(frames.size() - 1);
+    assertThat(DeadLetter.header(mark.headers(), Topics.HEADER_END_OF_STREAM)).isEqualTo("eof");
 
     List<ConsumerRecord<String, byte[]>> features = new ArrayList<>();
     try (ImageEncoder encoder = Encoders.loadImage(Encoders.defaultDir());
@@ -74,8 +77,13 @@ class VideoToFeaturesTest {
             FeaturizerConfig.defaults(bootstrap, topics).withGroup("g-" + topics.prefix())
                 .withBatching(8, Duration.ofMillis(30)), encoder)) {
       service.start();
-      features.addAll(readAll(bootstrap, topics.features().name(), frames.size()));
+      features.addAll(readAll(bootstrap, topics.features().name(), frames.size() + 1));
       assertThat(service.failure()).isNull();
+      ConsumerRecord<String, byte[]> carried = features.remove(features.size() - 1);
+      assertThat(carried.key()).isEqualTo("desk-cam");
+      assertThat(carried.value()).isNull();
+      assertThat(carried.timestamp()).isEqualTo(mark.timestamp()).isEqualTo(frames.getLast().timestamp());
+      assertThat(DeadLetter.header(carried.headers(), Topics.HEADER_END_OF_STREAM)).isEqualTo("eof");
 
       // The encoder run directly on the very frames that went through Kafka.
       List<BufferedImage> images = new ArrayList<>();
