@@ -1,11 +1,14 @@
 package dev.moments.featurizer.offline;
 
+import dev.moments.ingest.VideoSource;
 import java.awt.geom.AffineTransform;
 import java.awt.image.AffineTransformOp;
 import java.awt.image.BufferedImage;
+import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Consumer;
+import org.bytedeco.ffmpeg.avutil.AVRational;
 import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.FrameGrabber;
@@ -33,19 +36,39 @@ public final class SampledVideo {
   /** What the sampler saw. */
   public record Summary(int frames, double durationSec) {}
 
+  /**
+   * One output row.
+   *
+   * @param index the row number {@code i}: the slot at {@code i / fps} after the first frame
+   * @param image the picture, upright (a frame repeated for several slots is the same instance)
+   * @param pts the source frame's PTS in the stream's time base
+   * @param timeBaseNum numerator of the time base ({@code timeBaseNum / timeBaseDen} s)
+   * @param timeBaseDen denominator of the time base
+   */
+  public record Row(int index, BufferedImage image, long pts, long timeBaseNum, long timeBaseDen) {
+    /** The PTS in ms, rounded to nearest (as the live ingest's {@code SampledFrame.ptsMs}). */
+    public long ptsMs() {
+      BigInteger den = BigInteger.valueOf(timeBaseDen).shiftLeft(1);
+      BigInteger num = BigInteger.valueOf(pts).multiply(BigInteger.valueOf(timeBaseNum))
+          .multiply(BigInteger.valueOf(2000)).add(BigInteger.valueOf(timeBaseDen));
+      BigInteger[] qr = num.divideAndRemainder(den);
+      return (qr[1].signum() < 0 ? qr[0].subtract(BigInteger.ONE) : qr[0]).longValueExact();
+    }
+  }
+
   /** Per-frame progress: media time reached and the file's length, both in seconds (length 0 if unknown). */
   public interface Progress {
     void at(double seconds, double lengthSec);
   }
 
   /**
-   * Decodes {@code file} and passes each sampled frame (a fresh image the receiver may keep) to
-   * {@code sink}, in PTS order.
+   * Decodes {@code file} and passes each row (its image a fresh one the receiver may keep) to
+   * {@code sink}, in order.
    *
    * @throws IllegalArgumentException when the file is missing, empty, not a video, has no video
    *     stream, or yields no frame (the message names the file)
    */
-  public static Summary sample(Path file, double fps, Consumer<BufferedImage> sink, Progress progress) {
+  public static Summary sample(Path file, double fps, Consumer<Row> sink, Progress progress) {
     if (!(fps > 0)) {
       throw new IllegalArgumentException("fps must be > 0, got " + fps);
     }
@@ -68,6 +91,12 @@ public final class SampledVideo {
       }
       if (!g.hasVideo()) {
         throw new IllegalArgumentException(file + ": has no video stream");
+      }
+      AVRational tb = g.getFormatContext().streams(g.getVideoStream()).time_base();
+      long tbNum = tb.num();
+      long tbDen = tb.den();
+      if (tbNum <= 0 || tbDen <= 0) {
+        throw new IllegalArgumentException(file + ": its video stream has no time base");
       }
       double rotation = g.getDisplayRotation();
       double length = Math.max(0, g.getLengthInTime() / 1e6);
@@ -102,7 +131,7 @@ public final class SampledVideo {
           if (img == null) {
             img = rotate(Java2DFrameConverter.cloneBufferedImage(converter.convert(f)), rotation);
           }
-          sink.accept(img);
+          sink.accept(new Row(k, img, VideoSource.decodedPicture(g).best_effort_timestamp(), tbNum, tbDen));
           k++;
         }
         if (progress != null) {
