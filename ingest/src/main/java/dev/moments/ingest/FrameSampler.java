@@ -18,9 +18,11 @@ import java.math.BigInteger;
  * <p>A frame reaches slot {@code k} when {@code pts + tick/2 >= k/fps}: half a tick of the time
  * base is the container's own rounding (a Matroska clock of 1/1000 s stores 1/3 s as 333 ms).
  *
- * <p>No frame is duplicated: a frame fills at most one slot. When the source has a gap longer
- * than a slot, the frame after the gap fills one slot and the empty slots are skipped; so a
- * rate above the source's (60 fps sampled at 90) gives every source frame once.
+ * <p>{@link #accept} (live sampling) never duplicates a frame: a frame fills at most one slot.
+ * When the source has a gap longer than a slot, the frame after the gap fills one slot and the
+ * empty slots are skipped; so a rate above the source's (60 fps sampled at 90) gives every source
+ * frame once. {@link #fill} chooses the same frames and says how many slots each one reaches, for
+ * offline featurization, which repeats a frame for each so that row {@code i} is at {@code i/fps}.
  */
 public final class FrameSampler {
   /** How close a fractional rate must be to n*1000/1001 to mean it (29.97 is 29.97003). */
@@ -69,29 +71,55 @@ public final class FrameSampler {
 
   /** Whether the frame at {@code pts} (in the time base) is sampled; advances the slot if so. */
   public boolean accept(long pts) {
+    return fill(pts) > 0;
+  }
+
+  /**
+   * Samples the frame at {@code pts} (in the time base) and says how many slots it fills: the
+   * empty slots from the next one up to the last it reaches ({@link #lastSlot}), 0 when it
+   * reaches none (it is not sampled). The first frame fills slot 0. A source at or above the
+   * rate fills at most one slot per frame; where frames are further apart than a slot, one frame
+   * reaches several: {@link #accept} uses it once and leaves the others empty, while offline
+   * featurization repeats it for each, so that its row {@code i} stays at slot {@code i}. Either
+   * way the same frames are chosen, and the slots filled so far are always numbered {@code 0 ..
+   * nextSlot - 1}.
+   */
+  public long fill(long pts) {
     if (!started) {
       started = true;
       origin = pts;
       nextSlot = 1;
-      return true;
+      return 1;
     }
-    if (pts < origin || !reaches(pts - origin, nextSlot)) {
-      return false;
+    if (pts < origin) {
+      return 0;
     }
-    // The next slot is the first one this frame does not reach: floor(reach * fps) + 1, where
-    // reach = (2x+1)/2 ticks = (2x+1)*tbNum / (2*tbDen) s.
-    BigInteger twice = BigInteger.valueOf(pts - origin).shiftLeft(1).add(BigInteger.ONE);
-    BigInteger last = twice.multiply(tbNum).multiply(fpsNum)
-        .divide(tbDen.multiply(fpsDen).shiftLeft(1));
-    nextSlot = last.longValueExact() + 1;
-    return true;
+    long last = lastSlot(pts - origin);
+    if (last < nextSlot) {
+      return 0;
+    }
+    long filled = last - nextSlot + 1;
+    nextSlot = last + 1;
+    return filled;
   }
 
-  /** Whether a frame {@code x} ticks after the origin reaches slot {@code k}: (x + 1/2) tick >= k/fps. */
-  private boolean reaches(long x, long k) {
-    BigInteger left = BigInteger.valueOf(x).shiftLeft(1).add(BigInteger.ONE).multiply(tbNum).multiply(fpsNum);
-    BigInteger right = BigInteger.valueOf(k).shiftLeft(1).multiply(fpsDen).multiply(tbDen);
-    return left.compareTo(right) >= 0;
+  /**
+   * The last slot a frame {@code x} ticks after the first frame reaches: {@code floor((x + 1/2)
+   * tick * fps)}, in exact arithmetic (a frame reaches slot {@code k} when {@code (x + 1/2) tick >=
+   * k/fps}).
+   */
+  public long lastSlot(long x) {
+    if (x < 0) {
+      throw new IllegalArgumentException("a frame before the first one reaches no slot: " + x + " ticks");
+    }
+    // reach = (2x+1)/2 ticks = (2x+1)*tbNum / (2*tbDen) s; slots reached: floor(reach * fps)
+    return BigInteger.valueOf(x).shiftLeft(1).add(BigInteger.ONE).multiply(tbNum).multiply(fpsNum)
+        .divide(tbDen.multiply(fpsDen).shiftLeft(1)).longValueExact();
+  }
+
+  /** The slot the next frame must reach to be sampled (1 after the first frame). */
+  public long nextSlot() {
+    return started ? nextSlot : 0;
   }
 
   /** Starts over, e.g. when a live source reconnects and its timestamps restart. */

@@ -86,7 +86,6 @@ public final class VideoSource implements AutoCloseable {
   private final long declaredDuration;
   /** One nominal frame in ticks (from the stream's frame rate), or 0 when unknown. */
   private final long nominalFrame;
-  private final double frameRate;
   private final long fileSize;
   private final String format;
 
@@ -143,11 +142,26 @@ public final class VideoSource implements AutoCloseable {
     } else {
       this.declaredDuration = -1;
     }
-    double fr = g.getVideoFrameRate();
-    this.frameRate = fr > 0 && fr < 1000 ? fr : 0;
+    this.nominalFrame = nominalFrameTicks(g);
+  }
+
+  /**
+   * One nominal frame of {@code g}'s video stream (its average frame rate, else its real base
+   * rate) in ticks of the stream's time base, rounded to nearest; 0 when the rate is unknown.
+   * This is the duration of a frame that carries none, and where a frame has no timestamp it
+   * is taken to start where the frame before it ended.
+   */
+  public static long nominalFrameTicks(FFmpegFrameGrabber g) {
+    AVStream st = g.getFormatContext().streams(g.getVideoStream());
+    AVRational tb = st.time_base();
     AVRational rate = st.avg_frame_rate().num() > 0 ? st.avg_frame_rate() : st.r_frame_rate();
-    this.nominalFrame = rate.num() > 0 && rate.den() > 0 && frameRate > 0
-        ? Math.max(1, ticks(rate.den(), 1, rate.num())) : 0;
+    double fr = g.getVideoFrameRate();
+    if (!(fr > 0 && fr < 1000) || rate.num() <= 0 || rate.den() <= 0 || tb.num() <= 0 || tb.den() <= 0) {
+      return 0;
+    }
+    // rate.den/rate.num s = rate.den * tb.den / (rate.num * tb.num) ticks
+    return Math.max(1, roundDiv(BigInteger.valueOf(rate.den()).multiply(BigInteger.valueOf(tb.den())),
+        BigInteger.valueOf(rate.num()).multiply(BigInteger.valueOf(tb.num()))));
   }
 
   /** {@code value * num / den} seconds in ticks of the stream's time base, rounded to nearest. */
@@ -281,12 +295,7 @@ public final class VideoSource implements AutoCloseable {
       if (f.type != Frame.Type.VIDEO) {
         continue;
       }
-      AVFrame picture;
-      try {
-        picture = (AVFrame) PICTURE.get(grabber);
-      } catch (IllegalAccessException e) {
-        throw new IllegalStateException("cannot reach JavaCV's decoded picture", e);
-      }
+      AVFrame picture = decodedPicture(grabber);
       decoded++;
       // The frame's own timestamp in the stream's time base (JavaCV's Frame.timestamp is the
       // same truncated to whole microseconds, which is not exact enough to sample by).
@@ -314,6 +323,20 @@ public final class VideoSource implements AutoCloseable {
         pace(toUnits(pts - firstPts, 1_000_000));
       }
       return new SampledFrame(image, ptsMs, captureMs);
+    }
+  }
+
+  /**
+   * The picture {@code g} decoded last (JavaCV keeps it in a private field): its {@code
+   * best_effort_timestamp()} is the frame's PTS in the stream's time base, exact, where JavaCV's
+   * {@code Frame.timestamp} is the same truncated to whole microseconds (1/6 s becomes 166666 us,
+   * which misses the slot at 1/6 s). Valid until the next grab.
+   */
+  public static AVFrame decodedPicture(FFmpegFrameGrabber g) {
+    try {
+      return (AVFrame) PICTURE.get(g);
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException("cannot reach JavaCV's decoded picture", e);
     }
   }
 

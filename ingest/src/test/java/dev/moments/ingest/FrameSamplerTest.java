@@ -83,6 +83,26 @@ class FrameSamplerTest {
   }
 
   @Test
+  void fill_counts_the_slots_a_frame_reaches() {
+    // 1/6 s is 2048 ticks of 1/12288 s: a frame reaches slot 1 from 2047.5 ticks on
+    FrameSampler six = new FrameSampler(6, 1, 12288);
+    assertThat(six.lastSlot(2047)).isZero();
+    assertThat(six.lastSlot(2048)).isEqualTo(1);
+    // 3 fps (4096 ticks a frame) at 6 fps: frame 0 fills slot 0, every later frame the two slots
+    // it reaches (2j-1 and 2j), which accept would use once
+    FrameSampler s = new FrameSampler(6, 1, 12288);
+    assertThat(s.fill(0)).isEqualTo(1);
+    for (long j = 1; j < 30; j++) {
+      assertThat(s.fill(j * 4096)).as("frame %d", j).isEqualTo(2);
+      assertThat(s.nextSlot()).isEqualTo(2 * j + 1);
+    }
+    // the gap of a_gap_fills_one_slot_and_skips_the_empty_ones: the frame at 1.0 s reaches slots 1 .. 6
+    FrameSampler g = new FrameSampler(6);
+    assertThat(List.of(g.fill(0), g.fill(100_000), g.fill(1_000_000), g.fill(1_100_000), g.fill(1_170_000)))
+        .containsExactly(1L, 0L, 6L, 0L, 1L);
+  }
+
+  @Test
   void reset_anchors_slots_at_the_next_frame() {
     FrameSampler s = new FrameSampler(2);
     assertThat(s.accept(0)).isTrue();

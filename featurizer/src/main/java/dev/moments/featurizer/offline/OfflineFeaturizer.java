@@ -172,8 +172,8 @@ public final class OfflineFeaturizer {
       long[] lastDraw = {0};
       SampledVideo.Summary summary;
       try {
-        summary = SampledVideo.sample(file, fps, img -> {
-          batch.add(img);
+        summary = SampledVideo.sample(file, fps, sampled -> {
+          batch.add(sampled.image());
           if (batch.size() >= batchSize) {
             drain.run();
           }
