@@ -34,8 +34,8 @@ public final class Topics {
    * when a live source is lost; any client can send one (kcat: {@code -H end-of-stream=eof}).
    * The featurizer carries it into {@code <prefix>.features} in order (same key, header and
    * timestamp, null value), and the indexer then flushes the stream's frames not yet in an
-   * emitted window as its final window. A stream whose frames go on after a mark keeps its
-   * window grid.
+   * emitted window as its final window. Frames of the stream after a mark begin a new timeline
+   * (its window grid starts again at the first of them).
    */
   public static final String HEADER_END_OF_STREAM = "end-of-stream";
 

@@ -5,7 +5,8 @@ import java.nio.ByteBuffer;
 /**
  * The small per-stream state of the windowing processor, kept in the meta store.
  *
- * @param t0 the stream's first feature timestamp; window ends are {@code t0 + k * hop}
+ * @param t0 the first feature timestamp of the stream's timeline (its first feature, or its first
+ *     after an end-of-stream mark); window ends are {@code t0 + k * hop}
  * @param lastEmittedEnd the end of the last emitted (or skipped empty) window, {@link
  *     Long#MIN_VALUE} before the first
  * @param maxTs the newest accepted feature timestamp (the stream time)
@@ -45,6 +46,19 @@ public record StreamMeta(long t0, long lastEmittedEnd, long maxTs, long frames, 
   /** Whether a provisional window of this stream is standing. */
   boolean hasProvisional() {
     return provisionalEnd != Long.MIN_VALUE;
+  }
+
+  /**
+   * Whether the stream's timeline has ended: its end-of-stream mark flushed a final window, which
+   * ends one frame after its newest feature (hop windows end at least the lateness before it).
+   */
+  boolean ended() {
+    return lastEmittedEnd != Long.MIN_VALUE && lastEmittedEnd > maxTs;
+  }
+
+  /** A new timeline from {@code ts} after an end-of-stream mark; counters and late bound stay. */
+  StreamMeta restartedAt(long ts) {
+    return new StreamMeta(ts, lastEmittedEnd, ts, frames, lateDropped, windows, provisionalEnd);
   }
 
   StreamMeta accepted(long ts) {

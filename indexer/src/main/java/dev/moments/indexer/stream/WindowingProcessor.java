@@ -45,7 +45,9 @@ import org.slf4j.LoggerFactory;
  *       {@code moments.frames} by the featurizer) flushes the stream's frames not yet covered by an
  *       emitted window as its <b>final window</b>, ending one frame after its newest feature. Hop
  *       windows due within the lateness are not emitted separately (the final window covers
- *       them). Frames after a mark go on on the same hop grid.
+ *       them). The stream's frames after a mark begin a new timeline: its hop grid is
+ *       anchored at the first of them (t0), as for a new stream; frames older than the final
+ *       window's end are still dropped as late.
  *   <li>A stream that receives nothing for {@code idleFlush} of wall-clock time (counted by the
  *       wall-clock punctuator, at most one punctuation interval per call, so that a stalled stream
  *       thread does not make a stream with waiting records look idle) gets the same window as a
@@ -182,6 +184,9 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
     if (m.hasProvisional()) {
       m = retract(stream, m);
     }
+    if (m.ended()) {
+      m = m.restartedAt(ts); // the first frame after an end-of-stream mark: a new timeline
+    }
     features.put(FeatureKeys.key(stream, ts), FeatureKeys.vectorBytes(f.vector()));
     idleFor.put(stream, 0L);
     m = emitDue(stream, m.accepted(ts));
@@ -212,7 +217,7 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
       boolean emitted = emitWindow(stream, end);
       m = m.emitted(end, emitted);
     }
-    evict(stream, end - windowMs);
+    evict(stream, m.maxTs()); // every frame is in the final window; none is needed again
     meta.put(stream, m.toBytes());
     log.debug("end of stream {}: final window ends at {}", stream, end);
   }
@@ -231,7 +236,7 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
 
   /** Emits every hop window whose end plus lateness the stream time has reached. */
   private StreamMeta emitDue(String stream, StreamMeta m) {
-    long end = m.lastEmittedEnd() == Long.MIN_VALUE
+    long end = m.lastEmittedEnd() == Long.MIN_VALUE || m.lastEmittedEnd() < m.t0()
         ? m.t0() + hopMs
         : m.t0() + (Math.floorDiv(m.lastEmittedEnd() - m.t0(), hopMs) + 1) * hopMs;
     boolean any = false;

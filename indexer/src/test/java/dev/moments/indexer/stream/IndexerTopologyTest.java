@@ -198,13 +198,18 @@ class IndexerTopologyTest {
     assertThat(out.isEmpty()).isTrue();
     assertThat(predictor.windows).hasSize(2);
     assertThat(dlq.isEmpty()).isTrue();
-    // Frames after a mark go on on the same hop grid: the next windows end at T0 + 10000 and
-    // T0 + 15000, and hold what the sliding window covers.
-    frames(9, 10, 11, 12, 13, 14, 15, 16, 17, 18);
-    assertThat(out.readValuesToList()).extracting(MomentRecord::momentId).containsExactly(
-        "cam/1000000/0", "cam/1000000/1", "cam/1005000/0", "cam/1005000/1");
+    // Frames after a mark begin a new timeline: t0 = T0 + 9000, the first window ends at
+    // T0 + 14000 (due at T0 + 17000) and holds only the new frames; the old ones are gone.
+    frame(in, 8.5); // older than the final window's end: late
+    assertThat(meta().lateDropped()).isEqualTo(1);
+    frames(9, 10, 11, 12, 13, 14, 15, 16);
+    assertThat(out.isEmpty()).isTrue();
+    frames(17, 18);
+    assertThat(out.readValuesToList()).extracting(MomentRecord::momentId)
+        .containsExactly("cam/1004000/0", "cam/1004000/1");
     assertThat(RecordingPredictor.frameNumbers(predictor.windows.get(2)))
-        .containsExactly(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f);
+        .containsExactly(9f, 10f, 11f, 12f, 13f);
+    assertThat(meta().t0()).isEqualTo(T0 + 9000);
   }
 
   @Test
