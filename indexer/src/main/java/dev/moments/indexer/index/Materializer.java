@@ -194,30 +194,36 @@ public final class Materializer implements AutoCloseable {
           }
           continue;
         }
+        // Counted once the batch is searchable (after the refresh below), so that a reader who
+        // sees a count also finds what it counts in the index.
+        long batchRetracted = 0;
+        long batchSkipped = 0;
         for (ConsumerRecord<byte[], byte[]> r : recs) {
-          consumed.incrementAndGet();
           try {
             String retract = DeadLetter.header(r.headers(), Topics.HEADER_RETRACT_WINDOW);
             if (r.value() == null && retract != null) {
               index.deleteWindow(retract);
-              retracted.incrementAndGet();
+              batchRetracted++;
             } else {
               index.upsert(MomentRecord.fromBytes(r.value()));
             }
           } catch (IllegalArgumentException bad) {
-            skipped.incrementAndGet();
+            batchSkipped++;
             log.warn("skipping bad moment record {}-{} at offset {}: {}",
                 r.topic(), r.partition(), r.offset(), bad.getMessage());
           }
           sinceCommit++;
         }
+        if (!recs.isEmpty()) {
+          index.refresh();
+          retracted.addAndGet(batchRetracted);
+          skipped.addAndGet(batchSkipped);
+          consumed.addAndGet(recs.count());
+        }
         try {
           // The position is the next offset to read; it also moves past transaction markers.
           for (TopicPartition tp : parts) {
             next.put(tp, c.position(tp, CALL_TIMEOUT));
-          }
-          if (!recs.isEmpty()) {
-            index.refresh();
           }
           boolean moved = !next.equals(committed);
           boolean due = System.nanoTime() - lastCommitNanos >= cfg.commitInterval().toNanos();
