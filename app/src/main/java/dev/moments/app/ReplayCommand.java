@@ -56,7 +56,7 @@ import picocli.CommandLine.Option;
  * suppression of overlapping answers.
  *
  * <p>Window placement: the indexer's windows end every {@code --hop} after a stream's first
- * frame and a stream's rest is flushed when it goes idle; offline, a clip no longer than the
+ * frame and a stream's rest is flushed at its end-of-stream mark (each clip ends with one); offline, a clip no longer than the
  * window is one window (see {@code LiveWindows}). With {@code --hop} equal to the window (the
  * default) and clips no longer than the window, both read exactly the same frames and the
  * metrics agree; a shorter hop adds the moments of partial windows to the live index.

@@ -170,7 +170,8 @@ public final class DemoRunner implements AutoCloseable {
         FeaturizerConfig.defaults(broker.bootstrapServers(), topics), image));
     featurizer.start();
     // one window per video, as the model was trained (whole videos):
-    // the hop is the window, so a stream's moments come from its idle flush over all its frames
+    // the hop is the window, so a stream's moments come from its final window over all its frames
+    // (at ingest's end-of-stream mark; the idle flush only matters for a stream cut off without one)
     double longest = scenes.stream().mapToDouble(Scene::durationSec).max().orElseThrow();
     Duration window = Duration.ofMillis(Math.round((longest + 1) * 1000));
     IndexerConfig ic = IndexerConfig.defaults(topics)
@@ -260,7 +261,7 @@ public final class DemoRunner implements AutoCloseable {
       boolean complete = server.materializer().caughtUp();
       for (int i = 0; i < scenes.size() && complete; i++) {
         StreamStats st = have.get(scenes.get(i).videoUid());
-        // the stream's last window (flushed when the stream went idle) reaches its last seconds
+        // the stream's last window (flushed at its end-of-stream mark) reaches its last seconds
         complete = st != null && st.lastMs() >= startMs(i) + (long) (scenes.get(i).durationSec() * 1000) - 5_000;
       }
       if (complete && have.keySet().containsAll(want)) {
