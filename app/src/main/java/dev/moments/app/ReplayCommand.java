@@ -228,7 +228,10 @@ final class ReplayCommand implements Callable<Integer> {
       TopicAdmin.ensureTopics(servers, topics, 2, (short) 1);
       IndexerConfig ic = IndexerConfig.defaults(topics)
           .withWindow(Duration.ofMillis(Math.round(window * 1000)), Duration.ofMillis(Math.round(hop * 1000)))
-          .withIdleFlush(Duration.ofSeconds(2)).withFps(manifest.fps())
+          // Every replayed stream ends with its end-of-stream mark, which flushes its last window;
+          // a short idle flush would only add provisional windows (while a loaded featurizer
+          // lags) whose later retraction the wait for the expected moment count can mistake.
+          .withIdleFlush(Duration.ofMinutes(10)).withFps(manifest.fps())
           .withApplicationId(topics.prefix() + "-replay-" + Long.toHexString(System.nanoTime()));
       IndexerService indexer = new IndexerService(servers, ic, IndexerModel.of(m), dir.resolve("indexer-state"));
       open.add(indexer);
