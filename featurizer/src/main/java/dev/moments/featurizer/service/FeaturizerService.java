@@ -11,10 +11,15 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
@@ -77,6 +82,13 @@ import org.slf4j.LoggerFactory;
  * (broker unreachable, timeouts, a rebalance) aborts the batch, which is consumed again after a
  * back-off (200 ms doubling to 10 s, each attempt logged with its count): nothing is lost.
  *
+ * <p>Scale-out: instances of one group share the frames partitions through the {@link
+ * InterleavedAssignor} (neighbouring partitions on different instances, cooperative rebalancing).
+ * A killed instance's partitions move after the {@link FeaturizerConfig#sessionTimeout() session
+ * timeout} (6 s by default); a closed one leaves the group at once. Every assignment change is
+ * logged at INFO with the partitions this instance owns; {@link #partitionLags()} tells them with
+ * their lag.
+ *
  * <p>Runs on its own thread between {@link #start()} and {@link #close()}; usable in-process (the
  * demo) or as {@code moments featurize}.
  */
@@ -85,6 +97,8 @@ public final class FeaturizerService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FeaturizerService.class);
   private static final long FIRST_BACKOFF_MS = 200;
   private static final long MAX_BACKOFF_MS = 10_000;
+  private static final Comparator<TopicPartition> PARTITION_ORDER =
+      Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition);
 
   /** What a record's output is: as planned, or downgraded after the broker rejected it. */
   private static final int AS_PLANNED = 0;
@@ -115,6 +129,10 @@ public final class FeaturizerService implements AutoCloseable {
   /** System.nanoTime() before which an aborted batch is not polled again; 0: none. */
   private long retryAt;
   private volatile boolean running;
+  /** The partitions this instance owns (consumer thread only). */
+  private final Set<TopicPartition> owned = new TreeSet<>(PARTITION_ORDER);
+  /** Owned partitions and their lag, as of the last poll or rebalance (read by any thread). */
+  private volatile Map<TopicPartition, OptionalLong> lags = Map.of();
   private Thread thread;
   private KafkaConsumer<byte[], byte[]> consumer;
   private KafkaProducer<byte[], byte[]> producer;
@@ -175,6 +193,15 @@ public final class FeaturizerService implements AutoCloseable {
         deadLettersLost.get());
   }
 
+  /**
+   * The frames partitions this instance owns, in order, each with its lag (records behind the
+   * end of the partition, read_committed) as of the last poll; empty when the lag is not known
+   * yet. Empty before the first assignment and after close.
+   */
+  public Map<TopicPartition, OptionalLong> partitionLags() {
+    return lags;
+  }
+
   /** The error that stopped the processing thread, or null while it runs (or ended cleanly). */
   public Throwable failure() {
     return failure.get();
@@ -221,6 +248,9 @@ public final class FeaturizerService implements AutoCloseable {
     // Frames are large: bound what one poll may hold.
     p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, "featurizer-consumer-" + UUID.randomUUID().toString().substring(0, 8));
+    p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, InterleavedAssignor.class.getName());
+    p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) config.sessionTimeout().toMillis());
+    p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) config.heartbeatInterval().toMillis());
     return p;
   }
 
@@ -261,6 +291,7 @@ public final class FeaturizerService implements AutoCloseable {
         } catch (WakeupException e) {
           break;
         }
+        publishLags();
         for (ConsumerRecord<byte[], byte[]> r : polled) {
           if (buffer.isEmpty()) {
             deadline = System.nanoTime() + config.maxWait().toNanos();
@@ -307,9 +338,21 @@ public final class FeaturizerService implements AutoCloseable {
       try {
         producer.close(Duration.ofSeconds(10));
       } finally {
+        // leaves the group: the others take the partitions over at once
         consumer.close(Duration.ofSeconds(10));
+        owned.clear();
+        lags = Map.of();
       }
     }
+  }
+
+  /** Publishes the owned partitions' lags (consumer thread only). */
+  private void publishLags() {
+    Map<TopicPartition, OptionalLong> m = new LinkedHashMap<>();
+    for (TopicPartition tp : owned) {
+      m.put(tp, consumer.currentLag(tp));
+    }
+    lags = java.util.Collections.unmodifiableMap(m);
   }
 
   private void flush() {
@@ -680,7 +723,12 @@ public final class FeaturizerService implements AutoCloseable {
     }
   }
 
-  /** Finishes the buffered batch before partitions move; drops it when they were lost. */
+  /**
+   * Finishes the buffered batch before partitions move; drops it when they were lost. With
+   * cooperative rebalancing only the partitions that move are revoked (the others keep flowing),
+   * and the whole buffer is committed then: it may hold records of kept partitions too, which is
+   * harmless (their offsets are committed with their features). Logs every change at INFO.
+   */
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
@@ -688,10 +736,13 @@ public final class FeaturizerService implements AutoCloseable {
         flush();
       }
       forget(partitions);
+      changed("revoked", partitions);
     }
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      owned.addAll(partitions);
+      changed("assigned", partitions);
       assigned.countDown();
     }
 
@@ -699,6 +750,28 @@ public final class FeaturizerService implements AutoCloseable {
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
       buffer.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
       forget(partitions);
+      changed("lost (its uncommitted batch is consumed again by the new owner)", partitions);
+    }
+
+    private void changed(String what, Collection<TopicPartition> partitions) {
+      if (!what.equals("assigned")) {
+        owned.removeAll(partitions);
+      }
+      if (running) {
+        publishLags();
+      } else {
+        lags = Map.of(); // closing
+      }
+      if (!partitions.isEmpty()) {
+        LOG.info("featurizer {} ({}): {} {}; owns {} of {} now",
+            config.groupId(), consumer.groupMetadata().memberId(), what, names(partitions),
+            owned.isEmpty() ? "no partition" : names(owned), config.topics().frames().name());
+      }
+    }
+
+    private static String names(Collection<TopicPartition> partitions) {
+      return partitions.stream().sorted(PARTITION_ORDER).map(tp -> Integer.toString(tp.partition()))
+          .collect(java.util.stream.Collectors.joining(", ", "partitions [", "]"));
     }
 
     /** The partitions' new owner finds out again what the broker rejects. */
