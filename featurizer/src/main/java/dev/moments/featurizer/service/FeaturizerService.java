@@ -2,6 +2,7 @@ package dev.moments.featurizer.service;
 
 import dev.moments.featurizer.encoder.ImageEncoder;
 import dev.moments.topics.DeadLetter;
+import dev.moments.topics.DepartedProducers;
 import dev.moments.topics.FeatureRecord;
 import dev.moments.topics.TopicAdmin;
 import dev.moments.topics.Topics;
@@ -16,6 +17,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.Set;
@@ -85,7 +87,9 @@ import org.slf4j.LoggerFactory;
  * <p>Scale-out: instances of one group share the frames partitions through the {@link
  * InterleavedAssignor} (neighbouring partitions on different instances, cooperative rebalancing).
  * A killed instance's partitions move after the {@link FeaturizerConfig#sessionTimeout() session
- * timeout} (6 s by default); a closed one leaves the group at once. Every assignment change is
+ * timeout} (6 s by default), and the instance that gets them aborts the killed one's open
+ * transaction at once ({@link DepartedProducers}; readers of the features would otherwise wait for
+ * it to time out); a closed one leaves the group at once. Every assignment change is
  * logged at INFO with the partitions this instance owns; {@link #partitionLags()} tells them with
  * their lag.
  *
@@ -136,6 +140,9 @@ public final class FeaturizerService implements AutoCloseable {
   private Thread thread;
   private KafkaConsumer<byte[], byte[]> consumer;
   private KafkaProducer<byte[], byte[]> producer;
+  /** Names this instance in its consumer's client id and its producer's transactional id. */
+  private final String instance = UUID.randomUUID().toString();
+  private DepartedProducers fencer;
 
   /**
    * Counters since start. Every record consumed ({@code frames}, end-of-stream marks included)
@@ -177,6 +184,7 @@ public final class FeaturizerService implements AutoCloseable {
       consumer.close();
       throw new IllegalStateException("cannot start a Kafka transaction at " + config.bootstrap() + ": " + e.getMessage(), e);
     }
+    fencer = new DepartedProducers(config.bootstrap(), config.groupId(), () -> Optional.of(instance), "featurizer");
     running = true;
     thread = new Thread(this::run, "featurizer-" + config.groupId());
     thread.setDaemon(false);
@@ -247,7 +255,7 @@ public final class FeaturizerService implements AutoCloseable {
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(config.maxBatch(), 64));
     // Frames are large: bound what one poll may hold.
     p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
-    p.put(ConsumerConfig.CLIENT_ID_CONFIG, "featurizer-consumer-" + UUID.randomUUID().toString().substring(0, 8));
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.groupId() + "-" + instance + "-consumer");
     p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, InterleavedAssignor.class.getName());
     p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) config.sessionTimeout().toMillis());
     p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) config.heartbeatInterval().toMillis());
@@ -259,7 +267,7 @@ public final class FeaturizerService implements AutoCloseable {
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.groupId() + "-" + UUID.randomUUID());
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.groupId() + "-" + instance);
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 9 * 1024 * 1024);
@@ -342,6 +350,7 @@ public final class FeaturizerService implements AutoCloseable {
         consumer.close(Duration.ofSeconds(10));
         owned.clear();
         lags = Map.of();
+        fencer.close();
       }
     }
   }
@@ -743,6 +752,9 @@ public final class FeaturizerService implements AutoCloseable {
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
       owned.addAll(partitions);
       changed("assigned", partitions);
+      if (!partitions.isEmpty()) {
+        fencer.request(); // they may come from a killed instance, with its transaction left open
+      }
       assigned.countDown();
     }
 
