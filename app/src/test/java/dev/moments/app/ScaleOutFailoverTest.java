@@ -9,6 +9,10 @@ import dev.moments.topics.FeatureRecord;
 import dev.moments.topics.MomentRecord;
 import dev.moments.topics.TopicAdmin;
 import dev.moments.topics.Topics;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -34,6 +38,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import javax.imageio.ImageIO;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListTransactionsOptions;
 import org.apache.kafka.clients.admin.TransactionListing;
@@ -187,6 +192,188 @@ class ScaleOutFailoverTest {
         assertThat(List.of(f.streamId(), f.startMs(), f.endMs(), f.windowId())).as(id)
             .isEqualTo(List.of(c.streamId(), c.startMs(), c.endMs(), c.windowId()));
       }
+    }
+  }
+
+  @Test
+  void kill_9_of_one_of_two_featurizers_moves_its_streams_within_seconds_and_loses_or_duplicates_no_frame()
+      throws Exception {
+    try (EmbeddedBroker kafka = EmbeddedBroker.start(tmp.resolve("kafka"), 0)) {
+      String bootstrap = kafka.bootstrapServers();
+      Topics topics = new Topics("sf");
+      TopicAdmin.ensureTopics(bootstrap, topics, PARTITIONS, (short) 1);
+      int portA = freePort();
+      int portB = freePort();
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+      Process a = featurize(bootstrap, topics, "a", portA);
+      Process b = featurize(bootstrap, topics, "b", portB);
+      try (FeatureReader reader = new FeatureReader(bootstrap, topics)) {
+        Patience.await("two featurizers owning 2 partitions each", Duration.ofMillis(200),
+            () -> owned(http, portA).size() == 2 && owned(http, portB).size() == 2);
+        Set<Integer> killedPartitions = owned(http, portA);
+        List<String> killedStreams = STREAMS.stream()
+            .filter(s -> killedPartitions.contains(partitionOf(s))).toList();
+        System.out.printf("featurizer a owns %s (streams %s), b owns %s%n", killedPartitions, killedStreams,
+            owned(http, portB));
+        Thread feeder = new Thread(() -> {
+          try {
+            produceFrames(bootstrap, topics, PACE_MS);
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        }, "feeder");
+        feeder.start();
+        Patience.await("features of every stream", Duration.ofMillis(50),
+            () -> STREAMS.stream().allMatch(s -> reader.count(s) >= 12));
+        Set<String> victimFeatures = killedPartitions.stream()
+            .map(p -> topics.features().name() + "-" + p).collect(Collectors.toSet());
+        Map<String, Long> newestBefore = new TreeMap<>();
+        long kill;
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+          Patience.await("featurizer a to have features in an open transaction", Duration.ofMillis(1),
+              () -> !openTransactions(admin, victimFeatures).isEmpty());
+          killedStreams.forEach(s -> newestBefore.put(s, reader.newest(s)));
+          kill = System.nanoTime();
+          a.destroyForcibly();
+          assertThat(a.waitFor(30, TimeUnit.SECONDS)).isTrue();
+          System.out.println("left open by the kill: " + openTransactions(admin, victimFeatures));
+        }
+        Patience.await("featurizer b to own every partition", Duration.ofMillis(50),
+            () -> owned(http, portB).size() == PARTITIONS);
+        double moved = (System.nanoTime() - kill) / 1e9;
+        Patience.await("new features of every killed stream", Duration.ofMillis(50),
+            () -> killedStreams.stream().allMatch(s -> reader.newest(s) > newestBefore.get(s)));
+        double flowing = (System.nanoTime() - kill) / 1e9;
+        System.out.printf(Locale.ROOT,
+            "featurizer takeover after kill -9: partitions moved after %.1f s, features of the killed streams "
+                + "flowed again after %.1f s%n", moved, flowing);
+        feeder.join();
+        Patience.await("every frame featurized", Duration.ofMillis(100),
+            () -> STREAMS.stream().allMatch(s -> reader.count(s) >= FRAMES));
+        String logB = Files.readString(tmp.resolve("featurize-b.log"));
+        logB.lines().filter(l -> l.contains("departed instances")).forEach(System.out::println);
+        assertThat(flowing).as("seconds until the killed instance's streams had features again")
+            .isLessThan(TAKEOVER_BOUND.toSeconds());
+        assertThat(logB).contains("owns partitions [0, 1, 2, 3] of " + topics.frames().name());
+        Patience.await("lag 0 on every partition of b", Duration.ofMillis(200), () -> {
+          Map<String, Double> m = scrape(http, portB);
+          return IntStreamRange.of(PARTITIONS).allMatch(p -> Double.valueOf(0).equals(m.get(
+              "moments_partition_lag{service=\"featurize\",topic=\"" + topics.frames().name() + "\",partition=\""
+                  + p + "\"}")));
+        });
+        Map<String, Double> m = scrape(http, portB);
+        assertThat(m.get("moments_featurizer_features_total{service=\"featurize\"}")).isPositive();
+        assertThat(m.get("moments_featurizer_running{service=\"featurize\"}")).isEqualTo(1.0);
+        // exactly once: every frame once, whoever featurized it
+        for (String s : STREAMS) {
+          assertThat(reader.count(s)).as("features of %s", s).isEqualTo(FRAMES);
+          assertThat(reader.timestamps(s)).as("distinct timestamps of %s", s).hasSize(FRAMES);
+        }
+      } finally {
+        stop(b);
+        if (a.isAlive()) {
+          a.destroyForcibly();
+        }
+      }
+    }
+  }
+
+  private Process featurize(String bootstrap, Topics topics, String name, int metricsPort) throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve(name));
+    List<String> args = new ArrayList<>(List.of("--bootstrap", bootstrap, "--topic-prefix", topics.prefix(),
+        "--partitions", Integer.toString(PARTITIONS), "--group", topics.prefix() + "-featurizer",
+        "--metrics-port", Integer.toString(metricsPort), "--metrics-host", "127.0.0.1"));
+    String extra = System.getProperty("moments.test.failoverArgs", "").strip();
+    if (!extra.isEmpty()) {
+      args.addAll(List.of(extra.split("\\s+")));
+    }
+    return ChildJvm.start(dir, tmp.resolve("featurize-" + name + ".log"), "featurize", args);
+  }
+
+  /** Frames 0..FRAMES-1 of every stream as small JPEGs, one step every {@code paceMs}. */
+  private static void produceFrames(String bootstrap, Topics topics, long paceMs) throws Exception {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+      long next = System.nanoTime();
+      for (int i = 0; i < FRAMES; i++) {
+        for (int s = 0; s < STREAMS.size(); s++) {
+          producer.send(new ProducerRecord<>(topics.frames().name(), null, T0 + FRAME_MS * i, STREAMS.get(s),
+              jpeg(s, i)));
+        }
+        producer.flush();
+        next += TimeUnit.MILLISECONDS.toNanos(paceMs);
+        long wait = next - System.nanoTime();
+        if (wait > 0) {
+          Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000)); // the camera's pace, not a sync
+        }
+      }
+    }
+  }
+
+  /** A small frame whose content moves with time, different per stream. */
+  private static byte[] jpeg(int stream, int i) throws IOException {
+    BufferedImage img = new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = img.createGraphics();
+    g.setColor(new Color(Color.HSBtoRGB((i % 40) / 40f, 0.6f, 0.9f)));
+    g.fillRect(0, 0, 64, 48);
+    g.setColor(new Color(Color.HSBtoRGB(stream / 8f, 0.9f, 0.5f)));
+    g.fillOval((i * 7) % 48, (i * 3) % 32, 16, 16);
+    g.dispose();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ImageIO.write(img, "jpg", out);
+    return out.toByteArray();
+  }
+
+  /** Reads the features topic (read_committed): per stream, the records and their timestamps. */
+  private static final class FeatureReader implements AutoCloseable {
+    final Map<String, java.util.concurrent.atomic.AtomicInteger> counts = new ConcurrentHashMap<>();
+    final Map<String, Set<Long>> timestamps = new ConcurrentHashMap<>();
+    final AtomicBoolean reading = new AtomicBoolean(true);
+    final Thread thread;
+
+    FeatureReader(String bootstrap, Topics topics) {
+      Properties p = new Properties();
+      p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+      p.put(ConsumerConfig.GROUP_ID_CONFIG, topics.prefix() + "-test-reader");
+      thread = new Thread(() -> {
+        try (KafkaConsumer<byte[], byte[]> c =
+            new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+          c.subscribe(List.of(topics.features().name()));
+          while (reading.get()) {
+            for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(50))) {
+              String stream = new String(r.key(), StandardCharsets.UTF_8);
+              timestamps.computeIfAbsent(stream, k -> ConcurrentHashMap.newKeySet()).add(r.timestamp());
+              counts.computeIfAbsent(stream, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+            }
+          }
+        }
+      }, "features-reader");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    int count(String stream) {
+      var c = counts.get(stream);
+      return c == null ? 0 : c.get();
+    }
+
+    Set<Long> timestamps(String stream) {
+      return timestamps.getOrDefault(stream, Set.of());
+    }
+
+    long newest(String stream) {
+      return timestamps(stream).stream().mapToLong(Long::longValue).max().orElse(Long.MIN_VALUE);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      reading.set(false);
+      thread.join(10_000);
     }
   }
 
