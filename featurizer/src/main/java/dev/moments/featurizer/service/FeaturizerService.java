@@ -89,7 +89,8 @@ import org.slf4j.LoggerFactory;
  * A killed instance's partitions move after the {@link FeaturizerConfig#sessionTimeout() session
  * timeout} (6 s by default), and the instance that gets them aborts the killed one's open
  * transaction at once ({@link DepartedProducers}; readers of the features would otherwise wait for
- * it to time out); a closed one leaves the group at once. Every assignment change is
+ * it to time out; an instance whose transaction was so aborted, because the group had dropped it,
+ * goes on with a new producer); a closed one leaves the group at once. Every assignment change is
  * logged at INFO with the partitions this instance owns; {@link #partitionLags()} tells them with
  * their lag.
  *
@@ -140,6 +141,8 @@ public final class FeaturizerService implements AutoCloseable {
   private Thread thread;
   private KafkaConsumer<byte[], byte[]> consumer;
   private KafkaProducer<byte[], byte[]> producer;
+  /** Whether {@code producer} has been initialized for transactions (consumer thread only). */
+  private boolean producerReady = true;
   /** Names this instance in its consumer's client id and its producer's transactional id. */
   private final String instance = UUID.randomUUID().toString();
   private DepartedProducers fencer;
@@ -507,26 +510,58 @@ public final class FeaturizerService implements AutoCloseable {
    */
   private KafkaException transaction(
       Planned[] plan, Future<RecordMetadata>[] sent, Map<TopicPartition, OffsetAndMetadata> offsets) {
-    try {
-      producer.beginTransaction();
-      for (int i = 0; i < plan.length; i++) {
-        if (plan[i].record() != null) {
-          sent[i] = producer.send(plan[i].record());
-        }
+    if (!producerReady) {
+      try {
+        producer.initTransactions();
+        producerReady = true;
+      } catch (KafkaException e) {
+        return e; // e.g. the broker is unreachable: tried again after a back-off
       }
-      producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
-      retryOnTimeout("commit", producer::commitTransaction);
-      return null;
-    } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
-      throw new IllegalStateException("featurizer producer cannot continue: " + e.getMessage(), e);
-    } catch (Stopped e) {
-      throw e;
-    } catch (KafkaException e) {
-      // Abortable (a record rejected, a rebalance fenced the offsets, the broker timed out):
-      // nothing of the batch became visible.
-      retryOnTimeout("abort", producer::abortTransaction);
+    }
+    try {
+      try {
+        producer.beginTransaction();
+        for (int i = 0; i < plan.length; i++) {
+          if (plan[i].record() != null) {
+            sent[i] = producer.send(plan[i].record());
+          }
+        }
+        producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+        retryOnTimeout("commit", producer::commitTransaction);
+        return null;
+      } catch (ProducerFencedException e) {
+        throw e;
+      } catch (OutOfOrderSequenceException | AuthorizationException e) {
+        throw new IllegalStateException("featurizer producer cannot continue: " + e.getMessage(), e);
+      } catch (Stopped e) {
+        throw e;
+      } catch (KafkaException e) {
+        // Abortable (a record rejected, a rebalance fenced the offsets, the broker timed out):
+        // nothing of the batch became visible.
+        retryOnTimeout("abort", producer::abortTransaction);
+        return e;
+      }
+    } catch (ProducerFencedException e) {
+      // Another instance aborted this one's open transaction (DepartedProducers): the group had
+      // dropped this instance (a pause or a network partition longer than the session timeout)
+      // and given its partitions to others. Nothing of the batch became visible; a new producer
+      // goes on, and the batch is consumed again where it is still this instance's.
+      LOG.warn("featurizer {}: its transaction was aborted by another instance (this one had been dropped from "
+          + "the group); going on with a new producer: {}", config.groupId(), e.toString());
+      renewProducer();
       return e;
     }
+  }
+
+  /** Replaces a fenced producer; the new one is initialized before its first transaction. */
+  private void renewProducer() {
+    try {
+      producer.close(Duration.ZERO);
+    } catch (RuntimeException e) {
+      LOG.debug("closing the fenced producer: {}", e.toString());
+    }
+    producer = new KafkaProducer<>(producerProps(), new ByteArraySerializer(), new ByteArraySerializer());
+    producerReady = false;
   }
 
   /**

@@ -17,6 +17,9 @@ import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TransactionListing;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor;
 import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.GroupSubscription;
@@ -119,6 +122,58 @@ class FeaturizerScaleOutTest {
     assertThat(out).hasSize(2 * PER_PARTITION);
     assertThat(out.stream().collect(Collectors.groupingBy(ConsumerRecord::key, Collectors.counting())))
         .isEqualTo(Map.of("busy-0", (long) PER_PARTITION, "busy-1", (long) PER_PARTITION));
+  }
+
+  /**
+   * A zombie is fenced, not killed: when another instance aborts this one's transaction (it had
+   * been dropped from the group), it goes on with a new producer, and no frame is lost or doubled.
+   */
+  @Test
+  void a_featurizer_whose_producer_another_fenced_goes_on_without_losing_or_doubling_a_frame() throws Exception {
+    String bootstrap = KafkaFixture.bootstrapServers();
+    Topics topics = new Topics(KafkaFixture.uniquePrefix("featurizer-fenced"));
+    TopicAdmin.ensureTopics(bootstrap, topics, 1, (short) 1);
+    FeaturizerConfig config = FeaturizerConfig.defaults(bootstrap, topics)
+        .withGroup("g-" + topics.prefix())
+        .withBatching(4, Duration.ofMillis(20))
+        .withTopicLayout(1, (short) 1);
+    List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+    Properties pp = new Properties();
+    pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    try (FeaturizerService service = new FeaturizerService(config, encoder);
+        KafkaProducer<String, byte[]> p = new KafkaProducer<>(pp, new StringSerializer(), new ByteArraySerializer());
+        KafkaConsumer<String, byte[]> c = reader(bootstrap);
+        Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+      service.start();
+      c.subscribe(List.of(topics.features().name()));
+      for (int round = 0; round < 2; round++) {
+        for (int f = 0; f < 10; f++) {
+          p.send(new ProducerRecord<>(topics.frames().name(), null, T0 + 500L * (round * 10 + f), "cam",
+              FeaturizerServiceTest.jpeg(0, round * 10 + f)));
+        }
+        p.flush();
+        int want = 10 * (round + 1);
+        long until = Patience.deadline();
+        while (out.size() < want && System.nanoTime() < until && service.failure() == null) {
+          c.poll(Duration.ofMillis(100)).forEach(out::add);
+        }
+        assertThat(service.failure()).isNull();
+        assertThat(out).hasSize(want);
+        if (round == 0) {
+          // what DepartedProducers does to a dropped instance: bump its producer's epoch
+          List<String> ids = admin.listTransactions().all().get(30, TimeUnit.SECONDS).stream()
+              .map(TransactionListing::transactionalId).filter(id -> id.startsWith(config.groupId() + "-")).toList();
+          assertThat(ids).hasSize(1);
+          admin.fenceProducers(ids).all().get(30, TimeUnit.SECONDS);
+        }
+      }
+      c.poll(Duration.ofMillis(500)).forEach(out::add);
+      service.close();
+      assertThat(service.failure()).isNull();
+      assertThat(service.stats().frames()).isEqualTo(20);
+    }
+    assertThat(out).extracting(ConsumerRecord::timestamp)
+        .containsExactlyElementsOf(java.util.stream.LongStream.range(0, 20).map(i -> T0 + 500L * i).boxed().toList());
   }
 
   /**
