@@ -71,7 +71,8 @@ import org.junit.jupiter.api.io.TempDir;
  * on the machine's speed; with Kafka's default 45 s session timeout the bound fails.
  *
  * <p>{@code -Dmoments.test.failoverArgs="--session-timeout 45s --heartbeat-interval 3s"} passes
- * other settings to the instances (to measure Kafka's defaults).
+ * other settings to the instances (to measure Kafka's defaults); {@code
+ * -Dmoments.test.cleanStop=true} stops the instance with SIGTERM instead of kill -9.
  */
 class ScaleOutFailoverTest {
   private static final long T0 = 1_767_225_600_000L; // 2026-01-01T00:00:00Z
@@ -147,7 +148,7 @@ class ScaleOutFailoverTest {
               () -> !openTransactions(admin, victimMoments).isEmpty());
           killedStreams.forEach(s -> before.put(s, Set.copyOf(reader.windows(s))));
           kill = System.nanoTime();
-          a.destroyForcibly(); // SIGKILL: no shutdown hook, the group is not left
+          stopVictim(a); // SIGKILL: no shutdown hook, the group is not left
           assertThat(a.waitFor(30, TimeUnit.SECONDS)).isTrue();
           System.out.println("left open by the kill: " + openTransactions(admin, victimMoments));
         }
@@ -158,8 +159,8 @@ class ScaleOutFailoverTest {
             () -> killedStreams.stream().allMatch(s -> !before.get(s).containsAll(reader.windows(s))));
         double flowing = (System.nanoTime() - kill) / 1e9;
         System.out.printf(Locale.ROOT,
-            "indexer takeover after kill -9: partitions moved after %.1f s, moments of the killed streams "
-                + "flowed again after %.1f s%n", moved, flowing);
+            "indexer takeover after %s: partitions moved after %.1f s, moments of the killed streams "
+                + "flowed again after %.1f s%n", how(), moved, flowing);
         feeder.join();
         faulty = reader.awaitFinalWindows();
         assertThat(flowing).as("seconds until the killed instance's streams had moments again")
@@ -234,7 +235,7 @@ class ScaleOutFailoverTest {
               () -> !openTransactions(admin, victimFeatures).isEmpty());
           killedStreams.forEach(s -> newestBefore.put(s, reader.newest(s)));
           kill = System.nanoTime();
-          a.destroyForcibly();
+          stopVictim(a);
           assertThat(a.waitFor(30, TimeUnit.SECONDS)).isTrue();
           System.out.println("left open by the kill: " + openTransactions(admin, victimFeatures));
         }
@@ -245,8 +246,8 @@ class ScaleOutFailoverTest {
             () -> killedStreams.stream().allMatch(s -> reader.newest(s) > newestBefore.get(s)));
         double flowing = (System.nanoTime() - kill) / 1e9;
         System.out.printf(Locale.ROOT,
-            "featurizer takeover after kill -9: partitions moved after %.1f s, features of the killed streams "
-                + "flowed again after %.1f s%n", moved, flowing);
+            "featurizer takeover after %s: partitions moved after %.1f s, features of the killed streams "
+                + "flowed again after %.1f s%n", how(), moved, flowing);
         feeder.join();
         Patience.await("every frame featurized", Duration.ofMillis(100),
             () -> STREAMS.stream().allMatch(s -> reader.count(s) >= FRAMES));
@@ -417,6 +418,22 @@ class ScaleOutFailoverTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return List.of();
+    }
+  }
+
+  /**
+   * kill -9 of {@code p}; with {@code -Dmoments.test.cleanStop=true} a SIGTERM instead (to measure
+   * the takeover after a clean stop, which commits and leaves the group).
+   */
+  private static String how() {
+    return Boolean.getBoolean("moments.test.cleanStop") ? "SIGTERM" : "kill -9";
+  }
+
+  private static void stopVictim(Process p) {
+    if (Boolean.getBoolean("moments.test.cleanStop")) {
+      p.destroy();
+    } else {
+      p.destroyForcibly();
     }
   }
 
