@@ -40,6 +40,18 @@ final class FeaturizeCommand implements Callable<Integer> {
       description = "Kafka consumer group; instances of one group share the frames (default: ${DEFAULT-VALUE}).")
   String group;
 
+  @Option(names = "--session-timeout", defaultValue = "6s", converter = DurationConverter.class,
+      description = "How long the group waits for a killed instance before its partitions go to the others; "
+          + "at least the broker's group.min.session.timeout.ms (6 s by default) (default: ${DEFAULT-VALUE}).")
+  Duration sessionTimeout;
+
+  @Option(names = "--heartbeat-interval", defaultValue = "1500ms", converter = DurationConverter.class,
+      description = "How often an instance tells the group it lives; a third of the session timeout or less "
+          + "(default: ${DEFAULT-VALUE}).")
+  Duration heartbeatInterval;
+
+  @Mixin ServiceMetrics.Options metrics;
+
   @Option(names = "--videos", paramLabel = "DIR",
       description = "Offline mode: featurize every video file in DIR (needs --out).")
   Path videos;
@@ -74,7 +86,8 @@ final class FeaturizeCommand implements Callable<Integer> {
 
   private int service(ImageEncoder image) throws Exception {
     FeaturizerConfig config = new FeaturizerConfig(broker.bootstrap(), broker.topics(), group, maxBatch,
-        Duration.ofMillis(maxWaitMs), broker.partitions, broker.replication, Duration.ofSeconds(10));
+        Duration.ofMillis(maxWaitMs), broker.partitions, broker.replication, Duration.ofSeconds(10),
+        sessionTimeout, heartbeatInterval);
     FeaturizerService service = new FeaturizerService(config, image);
     Thread hook = new Thread(service::close, "featurizer-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
@@ -82,7 +95,9 @@ final class FeaturizeCommand implements Callable<Integer> {
     System.out.printf("featurizing %s -> %s with %s (dim %d), group %s, batches of %d / %d ms. Ctrl-C to stop.%n",
         config.topics().frames().name(), config.topics().features().name(), image.id(), image.dim(), group,
         maxBatch, maxWaitMs);
-    service.awaitTermination();
+    try (ServiceMetrics endpoint = metrics.startIfAsked("featurize", () -> scrape(service))) {
+      service.awaitTermination();
+    }
     FeaturizerService.Stats s = service.stats();
     System.out.printf("featurizer stopped: %d records, %d features, %d dead letters, %d end-of-stream marks, "
         + "%d lost (not even a headers-only dead letter fit)%n",
@@ -91,5 +106,22 @@ final class FeaturizeCommand implements Callable<Integer> {
       throw new IllegalStateException("featurizer failed: " + service.failure().getMessage(), service.failure());
     }
     return 0;
+  }
+
+  /** What {@code /metrics} says about {@code service}. */
+  static String scrape(FeaturizerService service) {
+    FeaturizerService.Stats s = service.stats();
+    return new ServiceMetrics.Text("featurize")
+        .partitions(service.partitionLags())
+        .counter("moments_featurizer_records_total",
+            "Records consumed from the frames topic and committed (frames and end-of-stream marks).", s.frames())
+        .counter("moments_featurizer_features_total", "Feature records written.", s.features())
+        .counter("moments_featurizer_dead_letters_total", "Dead letters written.", s.deadLetters())
+        .counter("moments_featurizer_end_of_stream_marks_total", "End-of-stream marks carried over.", s.marks())
+        .counter("moments_featurizer_lost_total",
+            "Records skipped because not even a headers-only dead letter was accepted.", s.deadLettersLost())
+        .counter("moments_featurizer_batches_total", "Transactions committed.", s.batches())
+        .gauge("moments_featurizer_running", "1 while the featurizer runs.", service.isRunning() ? 1 : 0)
+        .toString();
   }
 }

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -53,12 +54,25 @@ final class IndexCommand implements Callable<Integer> {
       description = "Kafka Streams application id (default: PREFIX-indexer).")
   String applicationId;
 
+  @Option(names = "--session-timeout", defaultValue = "6s", converter = DurationConverter.class,
+      description = "How long the group waits for a killed instance before its partitions go to the others; "
+          + "at least the broker's group.min.session.timeout.ms (6 s by default) (default: ${DEFAULT-VALUE}).")
+  Duration sessionTimeout;
+
+  @Option(names = "--heartbeat-interval", defaultValue = "1500ms", converter = DurationConverter.class,
+      description = "How often an instance tells the group it lives; a third of the session timeout or less "
+          + "(default: ${DEFAULT-VALUE}).")
+  Duration heartbeatInterval;
+
+  @Mixin ServiceMetrics.Options metrics;
+
   @Override
   public Integer call() throws InterruptedException {
     Path dir = model != null ? model : BundledModel.defaultDir();
     try (LavitiModel laviti = LavitiModel.load(dir)) {
       IndexerConfig cfg = IndexerConfig.defaults(broker.topics())
-          .withWindow(window, hop).withIdleFlush(idleFlush).withLateness(lateness).withFps(fps);
+          .withWindow(window, hop).withIdleFlush(idleFlush).withLateness(lateness).withFps(fps)
+          .withFailover(sessionTimeout, heartbeatInterval);
       if (applicationId != null) {
         cfg = cfg.withApplicationId(applicationId);
       }
@@ -79,11 +93,23 @@ final class IndexCommand implements Callable<Integer> {
         System.out.println("indexing " + cfg.topics().features().name() + " -> "
             + cfg.topics().moments().name() + " with model " + laviti.modelId() + " from " + dir
             + " (window " + window + ", hop " + hop + "). Ctrl-C to stop.");
-        stop.await();
+        try (ServiceMetrics endpoint = metrics.startIfAsked("index", () -> scrape(service))) {
+          stop.await();
+        }
       } finally {
         closed.countDown();
       }
     }
     return 0;
+  }
+
+  /** What {@code /metrics} says about {@code service}. */
+  static String scrape(IndexerService service) {
+    KafkaStreams.State state = service.state();
+    return new ServiceMetrics.Text("index")
+        .partitions(service.partitionLags())
+        .gauge("moments_indexer_running", "1 while the indexer's Kafka Streams app is RUNNING (0 while it "
+            + "rebalances, starts or stops).", state == KafkaStreams.State.RUNNING ? 1 : 0)
+        .toString();
   }
 }

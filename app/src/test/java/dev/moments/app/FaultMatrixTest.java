@@ -15,7 +15,6 @@ import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -69,7 +68,6 @@ import org.junit.jupiter.api.io.TempDir;
  * scores and embeddings within 1e-5 (two processes may round libtorch's last bits differently).
  */
 class FaultMatrixTest {
-  private static final Path ROOT = ComposeFile.repositoryRoot();
   private static final long T0 = 1_767_225_600_000L; // 2026-01-01T00:00:00Z: not "now"
   private static final List<String> STREAMS = List.of("door", "desk");
   private static final int FRAMES = 140; // 70 s at 2 fps
@@ -193,13 +191,7 @@ class FaultMatrixTest {
     }
 
     void start(String service) throws IOException {
-      List<String> cmd = new ArrayList<>();
-      cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-          .filter(a -> !a.startsWith("-Xmx") && !a.startsWith("-Dmoments.home") && !a.startsWith("-javaagent"))
-          .forEach(cmd::add);
-      cmd.addAll(List.of("-Xmx512m", "-Dmoments.home=" + ROOT, "-cp", System.getProperty("java.class.path"),
-          "dev.moments.app.Moments", service, "--bootstrap", bootstrap, "--topic-prefix", topics.prefix(),
+      List<String> cmd = new ArrayList<>(List.of("--bootstrap", bootstrap, "--topic-prefix", topics.prefix(),
           "--partitions", "2"));
       switch (service) {
         case "featurize" -> cmd.addAll(List.of("--group", topics.prefix() + "-featurizer"));
@@ -210,8 +202,7 @@ class FaultMatrixTest {
         default -> throw new IllegalArgumentException(service);
       }
       Path log = dir.resolve(service + "-" + (++starts) + ".log");
-      Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
-          .redirectOutput(log.toFile()).start();
+      Process p = ChildJvm.start(dir, log, service, cmd);
       procs.put(service, p);
     }
 

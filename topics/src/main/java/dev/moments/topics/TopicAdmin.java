@@ -1,6 +1,7 @@
 package dev.moments.topics;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -10,8 +11,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Creates the Moments topics when they are missing, and returns only once every partition's
@@ -22,8 +29,15 @@ import org.apache.kafka.common.errors.TopicExistsException;
  * the producer then retries its first batch forever with OUT_OF_ORDER_SEQUENCE_NUMBER. Waiting
  * until a ListOffsets request (served by the leader only) succeeds on every partition closes that
  * window for every producer that starts after {@link #ensureTopics} returns.
+ *
+ * <p>A topic that exists already is left as it is (Kafka cannot shrink partitions, and a service
+ * must not silently re-configure a topic others may have tuned), but when its partition count or
+ * the retention settings this class creates topics with ({@code retention.ms},
+ * {@code retention.bytes}, {@code max.message.bytes}) differ from what was asked, each difference
+ * is logged as a WARN with the command that changes it, and returned by {@link #ensure}.
  */
 public final class TopicAdmin {
+  private static final Logger LOG = LoggerFactory.getLogger(TopicAdmin.class);
   private static final long LEADER_WAIT_MS = 30_000;
 
   /** Largest frame record (JPEG plus key and headers) the frames topic accepts. */
@@ -89,13 +103,57 @@ public final class TopicAdmin {
   }
 
   /**
+   * A setting of an existing topic that differs from what a service asked for.
+   *
+   * @param topic the topic
+   * @param setting {@code partitions} or a topic config name ({@code retention.bytes}, ...)
+   * @param asked what the service would have created the topic with
+   * @param actual what the topic has
+   * @param fix what to do about it (a command, or why nothing needs to be done)
+   */
+  public record Difference(String topic, String setting, String asked, String actual, String fix) {
+    /** The one-line warning logged for it. */
+    public String message() {
+      return "topic " + topic + " exists with " + setting + "=" + actual + " but " + asked
+          + " was asked; the existing topic is used as it is. " + fix;
+    }
+  }
+
+  /**
+   * What {@link #ensure} did.
+   *
+   * @param created the topics created (empty when all existed)
+   * @param differences how the topics that existed differ from what was asked (empty when they
+   *     match); each was logged as a WARN
+   */
+  public record Result(List<String> created, List<Difference> differences) {
+    public Result {
+      created = List.copyOf(created);
+      differences = List.copyOf(differences);
+    }
+  }
+
+  /**
    * Creates every topic of {@code topics} that does not exist yet.
    *
    * @return the names that were created (empty when all existed)
    * @throws IllegalStateException when the cluster cannot be reached within the timeout
+   * @see #ensure
    */
   public static List<String> ensureTopics(
       String bootstrap, Topics topics, int partitions, short replication) {
+    return ensure(bootstrap, topics, partitions, replication).created();
+  }
+
+  /**
+   * Creates every topic of {@code topics} that does not exist yet, and compares the ones that
+   * existed with what was asked: a partition count or a retention config ({@link #configs}) that
+   * differs is logged as a WARN naming the topic, both values and the command that changes it.
+   *
+   * @return the topics created and the differences found
+   * @throws IllegalStateException when the cluster cannot be reached within the timeout
+   */
+  public static Result ensure(String bootstrap, Topics topics, int partitions, short replication) {
     if (partitions < 1) {
       throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
     }
@@ -109,9 +167,12 @@ public final class TopicAdmin {
     try (Admin admin = Admin.create(p)) {
       Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
       List<NewTopic> missing = new ArrayList<>();
+      List<String> present = new ArrayList<>();
       for (String name : topics.names()) {
         if (!existing.contains(name)) {
           missing.add(new NewTopic(name, partitions, replication).configs(configs(topics, name)));
+        } else {
+          present.add(name);
         }
       }
       List<String> created = new ArrayList<>();
@@ -124,15 +185,62 @@ public final class TopicAdmin {
             throw new IllegalStateException(
                 "cannot create topic " + e.getKey() + ": " + ex.getCause().getMessage(), ex);
           }
+          present.add(e.getKey()); // created by another instance meanwhile: compare it too
         }
       }
+      List<Difference> differences = differences(admin, bootstrap, topics, present, partitions);
+      for (Difference d : differences) {
+        LOG.warn(d.message());
+      }
       awaitLeaders(admin, topics.names());
-      return created;
+      return new Result(created, differences);
     } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException("cannot reach Kafka at " + bootstrap + ": " + e, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topics", e);
     }
+  }
+
+  /** How the existing topics {@code names} differ from {@code partitions} and {@link #configs}. */
+  private static List<Difference> differences(Admin admin, String bootstrap, Topics topics,
+      Collection<String> names, int partitions)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    List<Difference> out = new ArrayList<>();
+    if (names.isEmpty()) {
+      return out;
+    }
+    Map<String, TopicDescription> described =
+        admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
+    List<ConfigResource> resources = names.stream()
+        .map(n -> new ConfigResource(ConfigResource.Type.TOPIC, n)).toList();
+    Map<ConfigResource, Config> configs = admin.describeConfigs(resources).all().get(30, TimeUnit.SECONDS);
+    for (String name : topics.names()) {
+      if (!names.contains(name)) {
+        continue;
+      }
+      int has = described.get(name).partitions().size();
+      if (has < partitions) {
+        out.add(new Difference(name, "partitions", Integer.toString(partitions), Integer.toString(has),
+            "More instances than " + has + " per consumer group stay idle. To add partitions (streams "
+                + "move to other partitions; see the README's Scale-out section first): kafka-topics.sh "
+                + "--bootstrap-server " + bootstrap + " --alter --topic " + name + " --partitions " + partitions));
+      } else if (has > partitions) {
+        out.add(new Difference(name, "partitions", Integer.toString(partitions), Integer.toString(has),
+            "Nothing to do (Kafka cannot remove partitions, and more only leave room for more instances); "
+                + "pass --partitions " + has + " to match it."));
+      }
+      Config config = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, name));
+      for (Map.Entry<String, String> want : new java.util.TreeMap<>(configs(topics, name)).entrySet()) {
+        ConfigEntry entry = config == null ? null : config.get(want.getKey());
+        String actual = entry == null ? null : entry.value();
+        if (!want.getValue().equals(actual)) {
+          out.add(new Difference(name, want.getKey(), want.getValue(), String.valueOf(actual),
+              "To change it: kafka-configs.sh --bootstrap-server " + bootstrap + " --alter --entity-type topics "
+                  + "--entity-name " + name + " --add-config " + want.getKey() + "=" + want.getValue()));
+        }
+      }
+    }
+    return out;
   }
 }

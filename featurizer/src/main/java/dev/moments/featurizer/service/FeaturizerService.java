@@ -2,6 +2,7 @@ package dev.moments.featurizer.service;
 
 import dev.moments.featurizer.encoder.ImageEncoder;
 import dev.moments.topics.DeadLetter;
+import dev.moments.topics.DepartedProducers;
 import dev.moments.topics.FeatureRecord;
 import dev.moments.topics.TopicAdmin;
 import dev.moments.topics.Topics;
@@ -11,10 +12,16 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
@@ -77,6 +84,16 @@ import org.slf4j.LoggerFactory;
  * (broker unreachable, timeouts, a rebalance) aborts the batch, which is consumed again after a
  * back-off (200 ms doubling to 10 s, each attempt logged with its count): nothing is lost.
  *
+ * <p>Scale-out: instances of one group share the frames partitions through the {@link
+ * InterleavedAssignor} (neighbouring partitions on different instances, cooperative rebalancing).
+ * A killed instance's partitions move after the {@link FeaturizerConfig#sessionTimeout() session
+ * timeout} (6 s by default), and the instance that gets them aborts the killed one's open
+ * transaction at once ({@link DepartedProducers}; readers of the features would otherwise wait for
+ * it to time out; an instance whose transaction was so aborted, because the group had dropped it,
+ * goes on with a new producer); a closed one leaves the group at once. Every assignment change is
+ * logged at INFO with the partitions this instance owns; {@link #partitionLags()} tells them with
+ * their lag.
+ *
  * <p>Runs on its own thread between {@link #start()} and {@link #close()}; usable in-process (the
  * demo) or as {@code moments featurize}.
  */
@@ -85,6 +102,8 @@ public final class FeaturizerService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FeaturizerService.class);
   private static final long FIRST_BACKOFF_MS = 200;
   private static final long MAX_BACKOFF_MS = 10_000;
+  private static final Comparator<TopicPartition> PARTITION_ORDER =
+      Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition);
 
   /** What a record's output is: as planned, or downgraded after the broker rejected it. */
   private static final int AS_PLANNED = 0;
@@ -115,9 +134,18 @@ public final class FeaturizerService implements AutoCloseable {
   /** System.nanoTime() before which an aborted batch is not polled again; 0: none. */
   private long retryAt;
   private volatile boolean running;
+  /** The partitions this instance owns (consumer thread only). */
+  private final Set<TopicPartition> owned = new TreeSet<>(PARTITION_ORDER);
+  /** Owned partitions and their lag, as of the last poll or rebalance (read by any thread). */
+  private volatile Map<TopicPartition, OptionalLong> lags = Map.of();
   private Thread thread;
   private KafkaConsumer<byte[], byte[]> consumer;
   private KafkaProducer<byte[], byte[]> producer;
+  /** Whether {@code producer} has been initialized for transactions (consumer thread only). */
+  private boolean producerReady = true;
+  /** Names this instance in its consumer's client id and its producer's transactional id. */
+  private final String instance = UUID.randomUUID().toString();
+  private DepartedProducers fencer;
 
   /**
    * Counters since start. Every record consumed ({@code frames}, end-of-stream marks included)
@@ -159,6 +187,7 @@ public final class FeaturizerService implements AutoCloseable {
       consumer.close();
       throw new IllegalStateException("cannot start a Kafka transaction at " + config.bootstrap() + ": " + e.getMessage(), e);
     }
+    fencer = new DepartedProducers(config.bootstrap(), config.groupId(), () -> Optional.of(instance), "featurizer");
     running = true;
     thread = new Thread(this::run, "featurizer-" + config.groupId());
     thread.setDaemon(false);
@@ -173,6 +202,15 @@ public final class FeaturizerService implements AutoCloseable {
   public Stats stats() {
     return new Stats(frames.get(), features.get(), deadLetters.get(), batches.get(), marks.get(),
         deadLettersLost.get());
+  }
+
+  /**
+   * The frames partitions this instance owns, in order, each with its lag (records behind the
+   * end of the partition, read_committed) as of the last poll; empty when the lag is not known
+   * yet. Empty before the first assignment and after close.
+   */
+  public Map<TopicPartition, OptionalLong> partitionLags() {
+    return lags;
   }
 
   /** The error that stopped the processing thread, or null while it runs (or ended cleanly). */
@@ -220,7 +258,10 @@ public final class FeaturizerService implements AutoCloseable {
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(config.maxBatch(), 64));
     // Frames are large: bound what one poll may hold.
     p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
-    p.put(ConsumerConfig.CLIENT_ID_CONFIG, "featurizer-consumer-" + UUID.randomUUID().toString().substring(0, 8));
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.groupId() + "-" + instance + "-consumer");
+    p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, InterleavedAssignor.class.getName());
+    p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) config.sessionTimeout().toMillis());
+    p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) config.heartbeatInterval().toMillis());
     return p;
   }
 
@@ -229,7 +270,7 @@ public final class FeaturizerService implements AutoCloseable {
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.groupId() + "-" + UUID.randomUUID());
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.groupId() + "-" + instance);
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 9 * 1024 * 1024);
@@ -261,6 +302,7 @@ public final class FeaturizerService implements AutoCloseable {
         } catch (WakeupException e) {
           break;
         }
+        publishLags();
         for (ConsumerRecord<byte[], byte[]> r : polled) {
           if (buffer.isEmpty()) {
             deadline = System.nanoTime() + config.maxWait().toNanos();
@@ -307,9 +349,22 @@ public final class FeaturizerService implements AutoCloseable {
       try {
         producer.close(Duration.ofSeconds(10));
       } finally {
+        // leaves the group: the others take the partitions over at once
         consumer.close(Duration.ofSeconds(10));
+        owned.clear();
+        lags = Map.of();
+        fencer.close();
       }
     }
+  }
+
+  /** Publishes the owned partitions' lags (consumer thread only). */
+  private void publishLags() {
+    Map<TopicPartition, OptionalLong> m = new LinkedHashMap<>();
+    for (TopicPartition tp : owned) {
+      m.put(tp, consumer.currentLag(tp));
+    }
+    lags = java.util.Collections.unmodifiableMap(m);
   }
 
   private void flush() {
@@ -455,26 +510,58 @@ public final class FeaturizerService implements AutoCloseable {
    */
   private KafkaException transaction(
       Planned[] plan, Future<RecordMetadata>[] sent, Map<TopicPartition, OffsetAndMetadata> offsets) {
-    try {
-      producer.beginTransaction();
-      for (int i = 0; i < plan.length; i++) {
-        if (plan[i].record() != null) {
-          sent[i] = producer.send(plan[i].record());
-        }
+    if (!producerReady) {
+      try {
+        producer.initTransactions();
+        producerReady = true;
+      } catch (KafkaException e) {
+        return e; // e.g. the broker is unreachable: tried again after a back-off
       }
-      producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
-      retryOnTimeout("commit", producer::commitTransaction);
-      return null;
-    } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
-      throw new IllegalStateException("featurizer producer cannot continue: " + e.getMessage(), e);
-    } catch (Stopped e) {
-      throw e;
-    } catch (KafkaException e) {
-      // Abortable (a record rejected, a rebalance fenced the offsets, the broker timed out):
-      // nothing of the batch became visible.
-      retryOnTimeout("abort", producer::abortTransaction);
+    }
+    try {
+      try {
+        producer.beginTransaction();
+        for (int i = 0; i < plan.length; i++) {
+          if (plan[i].record() != null) {
+            sent[i] = producer.send(plan[i].record());
+          }
+        }
+        producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+        retryOnTimeout("commit", producer::commitTransaction);
+        return null;
+      } catch (ProducerFencedException e) {
+        throw e;
+      } catch (OutOfOrderSequenceException | AuthorizationException e) {
+        throw new IllegalStateException("featurizer producer cannot continue: " + e.getMessage(), e);
+      } catch (Stopped e) {
+        throw e;
+      } catch (KafkaException e) {
+        // Abortable (a record rejected, a rebalance fenced the offsets, the broker timed out):
+        // nothing of the batch became visible.
+        retryOnTimeout("abort", producer::abortTransaction);
+        return e;
+      }
+    } catch (ProducerFencedException e) {
+      // Another instance aborted this one's open transaction (DepartedProducers): the group had
+      // dropped this instance (a pause or a network partition longer than the session timeout)
+      // and given its partitions to others. Nothing of the batch became visible; a new producer
+      // goes on, and the batch is consumed again where it is still this instance's.
+      LOG.warn("featurizer {}: its transaction was aborted by another instance (this one had been dropped from "
+          + "the group); going on with a new producer: {}", config.groupId(), e.toString());
+      renewProducer();
       return e;
     }
+  }
+
+  /** Replaces a fenced producer; the new one is initialized before its first transaction. */
+  private void renewProducer() {
+    try {
+      producer.close(Duration.ZERO);
+    } catch (RuntimeException e) {
+      LOG.debug("closing the fenced producer: {}", e.toString());
+    }
+    producer = new KafkaProducer<>(producerProps(), new ByteArraySerializer(), new ByteArraySerializer());
+    producerReady = false;
   }
 
   /**
@@ -680,7 +767,12 @@ public final class FeaturizerService implements AutoCloseable {
     }
   }
 
-  /** Finishes the buffered batch before partitions move; drops it when they were lost. */
+  /**
+   * Finishes the buffered batch before partitions move; drops it when they were lost. With
+   * cooperative rebalancing only the partitions that move are revoked (the others keep flowing),
+   * and the whole buffer is committed then: it may hold records of kept partitions too, which is
+   * harmless (their offsets are committed with their features). Logs every change at INFO.
+   */
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
@@ -688,10 +780,16 @@ public final class FeaturizerService implements AutoCloseable {
         flush();
       }
       forget(partitions);
+      changed("revoked", partitions);
     }
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      owned.addAll(partitions);
+      changed("assigned", partitions);
+      if (!partitions.isEmpty()) {
+        fencer.request(); // they may come from a killed instance, with its transaction left open
+      }
       assigned.countDown();
     }
 
@@ -699,6 +797,28 @@ public final class FeaturizerService implements AutoCloseable {
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
       buffer.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
       forget(partitions);
+      changed("lost (its uncommitted batch is consumed again by the new owner)", partitions);
+    }
+
+    private void changed(String what, Collection<TopicPartition> partitions) {
+      if (!what.equals("assigned")) {
+        owned.removeAll(partitions);
+      }
+      if (running) {
+        publishLags();
+      } else {
+        lags = Map.of(); // closing
+      }
+      if (!partitions.isEmpty()) {
+        LOG.info("featurizer {} ({}): {} {}; owns {} of {} now",
+            config.groupId(), consumer.groupMetadata().memberId(), what, names(partitions),
+            owned.isEmpty() ? "no partition" : names(owned), config.topics().frames().name());
+      }
+    }
+
+    private static String names(Collection<TopicPartition> partitions) {
+      return partitions.stream().sorted(PARTITION_ORDER).map(tp -> Integer.toString(tp.partition()))
+          .collect(java.util.stream.Collectors.joining(", ", "partitions [", "]"));
     }
 
     /** The partitions' new owner finds out again what the broker rejects. */

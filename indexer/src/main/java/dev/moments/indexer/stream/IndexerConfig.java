@@ -17,6 +17,11 @@ import java.util.Objects;
  * @param fps frames per second of the features (default 6)
  * @param topics the topics read and written
  * @param applicationId the Kafka Streams application id (consumer group, internal topic prefix)
+ * @param sessionTimeout how long the group waits for a silent (killed) instance before its
+ *     partitions go to the others: the consumer's {@code session.timeout.ms} (default 6 s, the
+ *     broker's default {@code group.min.session.timeout.ms}, the shortest it accepts)
+ * @param heartbeatInterval how often an instance tells the group it lives ({@code
+ *     heartbeat.interval.ms}, from a background thread; default 1.5 s, a quarter of the session)
  */
 public record IndexerConfig(
     Duration window,
@@ -25,7 +30,14 @@ public record IndexerConfig(
     Duration lateness,
     double fps,
     Topics topics,
-    String applicationId) {
+    String applicationId,
+    Duration sessionTimeout,
+    Duration heartbeatInterval) {
+  /** 6 s: the broker's default {@code group.min.session.timeout.ms} (Kafka's own default: 45 s). */
+  public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(6);
+  /** 1.5 s: four heartbeats per session timeout, so one lost heartbeat never ends a session. */
+  public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofMillis(1500);
+
   public IndexerConfig {
     Objects.requireNonNull(window, "window");
     Objects.requireNonNull(hop, "hop");
@@ -33,6 +45,8 @@ public record IndexerConfig(
     Objects.requireNonNull(lateness, "lateness");
     Objects.requireNonNull(topics, "topics");
     Objects.requireNonNull(applicationId, "applicationId");
+    Objects.requireNonNull(sessionTimeout, "sessionTimeout");
+    Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
     if (window.toMillis() <= 0) {
       throw new IllegalArgumentException("window must be at least 1 ms, got " + window);
     }
@@ -52,32 +66,51 @@ public record IndexerConfig(
     if (applicationId.isBlank()) {
       throw new IllegalArgumentException("application id must not be blank");
     }
+    if (heartbeatInterval.toMillis() < 1 || heartbeatInterval.compareTo(sessionTimeout) >= 0) {
+      throw new IllegalArgumentException("heartbeat interval must be at least 1 ms and shorter than the session "
+          + "timeout (" + sessionTimeout.toMillis() + " ms), got " + heartbeatInterval.toMillis() + " ms");
+    }
   }
 
-  /** W = 600 s, hop 30 s, idle flush 20 s, lateness 10 s, 6 fps, app id {@code <prefix>-indexer}. */
+  /** A configuration with the default session timeout and heartbeat interval. */
+  public IndexerConfig(Duration window, Duration hop, Duration idleFlush, Duration lateness, double fps,
+      Topics topics, String applicationId) {
+    this(window, hop, idleFlush, lateness, fps, topics, applicationId, DEFAULT_SESSION_TIMEOUT,
+        DEFAULT_HEARTBEAT_INTERVAL);
+  }
+
+  /**
+   * W = 600 s, hop 30 s, idle flush 20 s, lateness 10 s, 6 fps, app id {@code <prefix>-indexer},
+   * session timeout 6 s, heartbeats every 1.5 s.
+   */
   public static IndexerConfig defaults(Topics topics) {
     return new IndexerConfig(Duration.ofSeconds(600), Duration.ofSeconds(30),
         Duration.ofSeconds(20), Duration.ofSeconds(10), 6.0, topics, topics.prefix() + "-indexer");
   }
 
   public IndexerConfig withWindow(Duration w, Duration h) {
-    return new IndexerConfig(w, h, idleFlush, lateness, fps, topics, applicationId);
+    return new IndexerConfig(w, h, idleFlush, lateness, fps, topics, applicationId, sessionTimeout, heartbeatInterval);
   }
 
   public IndexerConfig withIdleFlush(Duration d) {
-    return new IndexerConfig(window, hop, d, lateness, fps, topics, applicationId);
+    return new IndexerConfig(window, hop, d, lateness, fps, topics, applicationId, sessionTimeout, heartbeatInterval);
   }
 
   public IndexerConfig withLateness(Duration d) {
-    return new IndexerConfig(window, hop, idleFlush, d, fps, topics, applicationId);
+    return new IndexerConfig(window, hop, idleFlush, d, fps, topics, applicationId, sessionTimeout, heartbeatInterval);
   }
 
   public IndexerConfig withFps(double f) {
-    return new IndexerConfig(window, hop, idleFlush, lateness, f, topics, applicationId);
+    return new IndexerConfig(window, hop, idleFlush, lateness, f, topics, applicationId, sessionTimeout, heartbeatInterval);
   }
 
   public IndexerConfig withApplicationId(String id) {
-    return new IndexerConfig(window, hop, idleFlush, lateness, fps, topics, id);
+    return new IndexerConfig(window, hop, idleFlush, lateness, fps, topics, id, sessionTimeout, heartbeatInterval);
+  }
+
+  /** The group's failure detection: session timeout and heartbeat interval. */
+  public IndexerConfig withFailover(Duration session, Duration heartbeat) {
+    return new IndexerConfig(window, hop, idleFlush, lateness, fps, topics, applicationId, session, heartbeat);
   }
 
   /** One frame's duration in ms ({@code round(1000 / fps)}, at least 1). */
