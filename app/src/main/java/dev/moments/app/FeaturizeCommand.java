@@ -40,15 +40,7 @@ final class FeaturizeCommand implements Callable<Integer> {
       description = "Kafka consumer group; instances of one group share the frames (default: ${DEFAULT-VALUE}).")
   String group;
 
-  @Option(names = "--session-timeout", defaultValue = "6s", converter = DurationConverter.class,
-      description = "How long the group waits for a killed instance before its partitions go to the others; "
-          + "at least the broker's group.min.session.timeout.ms (6 s by default) (default: ${DEFAULT-VALUE}).")
-  Duration sessionTimeout;
-
-  @Option(names = "--heartbeat-interval", defaultValue = "1500ms", converter = DurationConverter.class,
-      description = "How often an instance tells the group it lives; a third of the session timeout or less "
-          + "(default: ${DEFAULT-VALUE}).")
-  Duration heartbeatInterval;
+  @Mixin FailoverOptions failover;
 
   @Mixin ServiceMetrics.Options metrics;
 
@@ -87,7 +79,7 @@ final class FeaturizeCommand implements Callable<Integer> {
   private int service(ImageEncoder image) throws Exception {
     FeaturizerConfig config = new FeaturizerConfig(broker.bootstrap(), broker.topics(), group, maxBatch,
         Duration.ofMillis(maxWaitMs), broker.partitions, broker.replication, Duration.ofSeconds(10),
-        sessionTimeout, heartbeatInterval);
+        failover.sessionTimeout, failover.heartbeatInterval);
     FeaturizerService service = new FeaturizerService(config, image);
     Thread hook = new Thread(service::close, "featurizer-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);

@@ -54,15 +54,7 @@ final class IndexCommand implements Callable<Integer> {
       description = "Kafka Streams application id (default: PREFIX-indexer).")
   String applicationId;
 
-  @Option(names = "--session-timeout", defaultValue = "6s", converter = DurationConverter.class,
-      description = "How long the group waits for a killed instance before its partitions go to the others; "
-          + "at least the broker's group.min.session.timeout.ms (6 s by default) (default: ${DEFAULT-VALUE}).")
-  Duration sessionTimeout;
-
-  @Option(names = "--heartbeat-interval", defaultValue = "1500ms", converter = DurationConverter.class,
-      description = "How often an instance tells the group it lives; a third of the session timeout or less "
-          + "(default: ${DEFAULT-VALUE}).")
-  Duration heartbeatInterval;
+  @Mixin FailoverOptions failover;
 
   @Mixin ServiceMetrics.Options metrics;
 
@@ -72,7 +64,7 @@ final class IndexCommand implements Callable<Integer> {
     try (LavitiModel laviti = LavitiModel.load(dir)) {
       IndexerConfig cfg = IndexerConfig.defaults(broker.topics())
           .withWindow(window, hop).withIdleFlush(idleFlush).withLateness(lateness).withFps(fps)
-          .withFailover(sessionTimeout, heartbeatInterval);
+          .withFailover(failover.sessionTimeout, failover.heartbeatInterval);
       if (applicationId != null) {
         cfg = cfg.withApplicationId(applicationId);
       }
