@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,37 +22,8 @@ class FrameSamplingTest {
 
   @TempDir static Path dir;
 
-  /** ffprobe's view of the video stream: time base and every frame's timestamp and duration. */
-  private record Probe(long tbNum, long tbDen, List<long[]> frames) {
-    /** The stream's length in ticks: end of the last frame - first frame's timestamp. */
-    long endTicks() {
-      long[] last = frames.getLast();
-      return last[0] + last[1] - frames.getFirst()[0];
-    }
-  }
-
-  private static Probe probe(Path video) throws IOException, InterruptedException {
-    Process p = FfmpegTools.command(FfmpegTools.ffprobe(), List.of("-v", "error", "-select_streams", "v:0",
-        "-show_entries", "stream=time_base:frame=best_effort_timestamp,duration", "-of", "csv=p=0",
-        video.toString())).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-    assertThat(p.waitFor()).as(out).isZero();
-    long num = 0;
-    long den = 0;
-    List<long[]> frames = new ArrayList<>();
-    for (String line : out.strip().split("\n")) {
-      String l = line.strip().replaceAll(",$", "");
-      if (l.contains("/")) {
-        String[] tb = l.split("/");
-        num = Long.parseLong(tb[0]);
-        den = Long.parseLong(tb[1]);
-      } else if (!l.isEmpty()) {
-        String[] f = l.split(",");
-        frames.add(new long[] {Long.parseLong(f[0]), Long.parseLong(f[1])});
-      }
-    }
-    assertThat(num).as("time base in %s", out).isPositive();
-    return new Probe(num, den, frames);
+  private static FrameProbe probe(Path video) throws IOException, InterruptedException {
+    return FrameProbe.of(video);
   }
 
   /**
@@ -61,10 +31,10 @@ class FrameSamplingTest {
    * stream, the first frame at or after k/fps (reach = pts + tick/2); a frame already chosen for
    * an earlier slot is not chosen again. {@code fps = fpsNum/fpsDen}. Returns frame indices.
    */
-  private static List<Integer> expected(Probe p, long fpsNum, long fpsDen) {
-    BigInteger tn = BigInteger.valueOf(p.tbNum);
-    BigInteger td = BigInteger.valueOf(p.tbDen);
-    long origin = p.frames.getFirst()[0];
+  private static List<Integer> expected(FrameProbe p, long fpsNum, long fpsDen) {
+    BigInteger tn = BigInteger.valueOf(p.tbNum());
+    BigInteger td = BigInteger.valueOf(p.tbDen());
+    long origin = p.frames().getFirst()[0];
     List<Integer> out = new ArrayList<>();
     int i = 0;
     for (long k = 0; ; k++) {
@@ -74,12 +44,12 @@ class FrameSamplingTest {
         return out;
       }
       // first frame with (x + 1/2) * tbNum/tbDen >= k * fpsDen/fpsNum
-      while (i < p.frames.size()
-          && BigInteger.valueOf(2 * (p.frames.get(i)[0] - origin) + 1).multiply(tn).multiply(BigInteger.valueOf(fpsNum))
+      while (i < p.frames().size()
+          && BigInteger.valueOf(2 * (p.frames().get(i)[0] - origin) + 1).multiply(tn).multiply(BigInteger.valueOf(fpsNum))
               .compareTo(slot.shiftLeft(1)) < 0) {
         i++;
       }
-      if (i < p.frames.size() && (out.isEmpty() || out.getLast() != i)) {
+      if (i < p.frames().size() && (out.isEmpty() || out.getLast() != i)) {
         out.add(i);
       }
     }
@@ -98,24 +68,24 @@ class FrameSamplingTest {
   }
 
   /** {@code ticks} of the time base in ms, rounded to nearest. */
-  private static long ms(Probe p, long ticks) {
-    return Math.floorDiv(2 * ticks * p.tbNum * 1000 + p.tbDen, 2 * p.tbDen);
+  private static long ms(FrameProbe p, long ticks) {
+    return Math.floorDiv(2 * ticks * p.tbNum() * 1000 + p.tbDen(), 2 * p.tbDen());
   }
 
   private static void check(Path video, double fps, long fpsNum, long fpsDen, boolean fpsAboveSource)
       throws Exception {
-    Probe p = probe(video);
+    FrameProbe p = probe(video);
     List<SampledFrame> got = sample(video, fps);
     List<Integer> want = expected(p, fpsNum, fpsDen);
-    List<Long> wantMs = want.stream().map(i -> ms(p, p.frames.get(i)[0])).toList();
+    List<Long> wantMs = want.stream().map(i -> ms(p, p.frames().get(i)[0])).toList();
     assertThat(got.stream().map(SampledFrame::ptsMs).toList())
         .as("%s at %s fps: pts-ms of the first frame at or after each slot k/fps", video.getFileName(), fps)
         .isEqualTo(wantMs);
     assertThat(got).allSatisfy(f -> assertThat(f.captureTimeMs()).isEqualTo(START + f.ptsMs()));
-    double seconds = p.endTicks() * (double) p.tbNum / p.tbDen;
+    double seconds = p.endTicks() * (double) p.tbNum() / p.tbDen();
     if (fpsAboveSource) {
       // no frame is duplicated: each source frame once
-      assertThat(got).hasSize(p.frames.size());
+      assertThat(got).hasSize(p.frames().size());
     } else {
       assertThat((double) got.size()).as("%s at %s fps: duration %.4f s x fps", video.getFileName(), fps, seconds)
           .isCloseTo(seconds * fps, org.assertj.core.data.Offset.offset(1.0));
@@ -180,21 +150,13 @@ class FrameSamplingTest {
 
   @Test
   void a_variable_rate_file_fills_every_slot_its_frames_can() throws Exception {
-    // 3 s at 30 fps, 3 s at 10 fps, 2 s at 24000/1001 fps, 2 s at 5 fps (fewer frames than slots at 6)
-    Path video = dir.resolve("vfr.mp4");
-    TestVideos.ffmpeg(
-        "-f", "lavfi", "-i", "testsrc2=duration=3:size=64x48:rate=30",
-        "-f", "lavfi", "-i", "testsrc2=duration=3:size=64x48:rate=10",
-        "-f", "lavfi", "-i", "testsrc2=duration=2:size=64x48:rate=24000/1001",
-        "-f", "lavfi", "-i", "testsrc2=duration=2:size=64x48:rate=5",
-        "-filter_complex", "[0:v][1:v][2:v][3:v]concat=n=4:v=1[v]", "-map", "[v]", "-fps_mode", "vfr",
-        "-c:v", "libopenh264", "-threads", "1", "-pix_fmt", "yuv420p", video.toString());
-    Probe p = probe(video);
-    assertThat(p.frames).hasSize(90 + 30 + 48 + 10);
+    Path video = FrameProbe.variableRateVideo(dir.resolve("vfr.mp4"));
+    FrameProbe p = probe(video);
+    assertThat(p.frames()).hasSize(90 + 30 + 48 + 10);
     List<SampledFrame> got = sample(video, 6);
     List<Integer> want = expected(p, 6, 1);
     assertThat(got.stream().map(SampledFrame::ptsMs).toList())
-        .isEqualTo(want.stream().map(i -> ms(p, p.frames.get(i)[0])).toList());
+        .isEqualTo(want.stream().map(i -> ms(p, p.frames().get(i)[0])).toList());
     // every slot of the first 8 s has its own frame; the 5 fps part fills 10 of its 12 slots
     assertThat(got.stream().filter(f -> f.ptsMs() < 8000).count()).isEqualTo(48);
     assertThat(got.stream().filter(f -> f.ptsMs() >= 8000).count()).isEqualTo(10);

@@ -3,13 +3,13 @@ package dev.moments.featurizer.offline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moments.ingest.FfmpegTools;
+import dev.moments.ingest.FrameProbe;
 import dev.moments.ingest.FrameSampler;
 import dev.moments.ingest.SampledFrame;
 import dev.moments.ingest.SourceOptions;
 import dev.moments.ingest.VideoSource;
 import java.io.IOException;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,30 +31,8 @@ class SampledVideoTest {
 
   @TempDir static Path dir;
 
-  /** ffprobe's view of the video stream: its time base and every frame's timestamp, in order. */
-  private record Probe(long tbNum, long tbDen, List<Long> pts) {}
-
-  private static Probe probe(Path video) throws IOException, InterruptedException {
-    Process p = FfmpegTools.command(FfmpegTools.ffprobe(), List.of("-v", "error", "-select_streams", "v:0",
-        "-show_entries", "stream=time_base:frame=best_effort_timestamp", "-of", "csv=p=0",
-        video.toString())).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-    assertThat(p.waitFor()).as(out).isZero();
-    long num = 0;
-    long den = 0;
-    List<Long> pts = new ArrayList<>();
-    for (String line : out.strip().split("\n")) {
-      String l = line.strip().replaceAll(",$", "");
-      if (l.contains("/")) {
-        String[] tb = l.split("/");
-        num = Long.parseLong(tb[0]);
-        den = Long.parseLong(tb[1]);
-      } else if (!l.isEmpty()) {
-        pts.add(Long.parseLong(l));
-      }
-    }
-    assertThat(num).as("time base in %s", out).isPositive();
-    return new Probe(num, den, pts);
+  private static FrameProbe probe(Path video) throws IOException, InterruptedException {
+    return FrameProbe.of(video);
   }
 
   /**
@@ -62,22 +40,22 @@ class SampledVideoTest {
    * frame with {@code (x + 1/2) tick >= i / fps} (x: ticks after the first frame), and the rows
    * end at the last slot a frame reaches. At 6 fps: {@code (2x + 1) * tbNum * 6 >= 2 * i * tbDen}.
    */
-  private static List<Long> expectedRows(Probe p) {
-    BigInteger tn = BigInteger.valueOf(p.tbNum).multiply(BigInteger.valueOf((long) FPS));
-    BigInteger td = BigInteger.valueOf(p.tbDen);
-    long origin = p.pts.getFirst();
+  private static List<Long> expectedRows(FrameProbe p) {
+    BigInteger tn = BigInteger.valueOf(p.tbNum()).multiply(BigInteger.valueOf((long) FPS));
+    BigInteger td = BigInteger.valueOf(p.tbDen());
+    long origin = p.pts().getFirst();
     List<Long> rows = new ArrayList<>();
     int j = 0;
     for (long i = 0; ; i++) {
       BigInteger slot = BigInteger.valueOf(2 * i).multiply(td);
-      while (j < p.pts.size()
-          && BigInteger.valueOf(2 * (p.pts.get(j) - origin) + 1).multiply(tn).compareTo(slot) < 0) {
+      while (j < p.pts().size()
+          && BigInteger.valueOf(2 * (p.pts().get(j) - origin) + 1).multiply(tn).compareTo(slot) < 0) {
         j++;
       }
-      if (j == p.pts.size()) {
+      if (j == p.pts().size()) {
         return rows;
       }
-      rows.add(p.pts.get(j));
+      rows.add(p.pts().get(j));
     }
   }
 
@@ -113,19 +91,19 @@ class SampledVideoTest {
 
   /** Checks offline against the worked-out rows, FrameSampler over ffprobe's list, and live. */
   private static List<SampledVideo.Row> checkSameFramesAsLive(Path video) throws Exception {
-    Probe p = probe(video);
+    FrameProbe p = probe(video);
     List<SampledVideo.Row> rows = offline(video);
     String name = video.getFileName() + " at 6 fps";
     for (int i = 0; i < rows.size(); i++) {
       assertThat(rows.get(i).index()).as("%s: row %d", name, i).isEqualTo(i);
-      assertThat(rows.get(i).timeBaseNum() * p.tbDen).as("%s: time base", name)
-          .isEqualTo(rows.get(i).timeBaseDen() * p.tbNum);
+      assertThat(rows.get(i).timeBaseNum() * p.tbDen()).as("%s: time base", name)
+          .isEqualTo(rows.get(i).timeBaseDen() * p.tbNum());
     }
     assertThat(rows.stream().map(SampledVideo.Row::pts).toList())
         .as("%s: row i is the first frame (PTS) reaching slot i/6", name)
         .isEqualTo(expectedRows(p));
-    FrameSampler live = new FrameSampler(FPS, p.tbNum, p.tbDen);
-    List<Long> liveOverProbe = p.pts.stream().filter(live::accept).toList();
+    FrameSampler live = new FrameSampler(FPS, p.tbNum(), p.tbDen());
+    List<Long> liveOverProbe = p.pts().stream().filter(live::accept).toList();
     List<SampledVideo.Row> chosen = distinct(rows);
     assertThat(chosen.stream().map(SampledVideo.Row::pts).toList())
         .as("%s: offline frames (PTS) = FrameSampler over ffprobe's PTS", name)
@@ -164,15 +142,15 @@ class SampledVideoTest {
   @Test
   void a_6_fps_file_at_6_fps_keeps_every_frame_in_order() throws Exception {
     Path video = constantRate("6", "mp4");
-    Probe p = probe(video);
-    assertThat(offline(video).stream().map(SampledVideo.Row::pts).toList()).isEqualTo(p.pts);
+    FrameProbe p = probe(video);
+    assertThat(offline(video).stream().map(SampledVideo.Row::pts).toList()).isEqualTo(p.pts());
   }
 
   @Test
   void a_3_fps_file_at_6_fps_repeats_each_frame_for_the_two_slots_it_reaches() throws Exception {
     Path video = constantRate("3", "mp4");
-    Probe p = probe(video);
-    assertThat(p.pts).hasSize(30);
+    FrameProbe p = probe(video);
+    assertThat(p.pts()).hasSize(30);
     List<SampledVideo.Row> rows = checkSameFramesAsLive(video);
     // Slot i is filled by the first frame at or after i/6 s: frame 0 fills slot 0, and every
     // later frame j (at j/3 s) the two slots 2j-1 and 2j it reaches; the rows end at the last
@@ -180,9 +158,9 @@ class SampledVideoTest {
     assertThat(rows).hasSize(59);
     for (int i = 0; i < rows.size(); i++) {
       SampledVideo.Row r = rows.get(i);
-      assertThat(r.pts()).as("row %d", i).isEqualTo(p.pts.get((i + 1) / 2));
+      assertThat(r.pts()).as("row %d", i).isEqualTo(p.pts().get((i + 1) / 2));
       // row i is at slot i/6 s: its frame is the first at or after it, i/6 <= pts < i/6 + 1/3 s
-      double at = (r.pts() - p.pts.getFirst()) * (double) p.tbNum / p.tbDen;
+      double at = (r.pts() - p.pts().getFirst()) * (double) p.tbNum() / p.tbDen();
       assertThat(at).as("row %d", i).isGreaterThanOrEqualTo(i / FPS - 1e-9).isLessThan(i / FPS + 1 / 3.0);
     }
     assertThat(rows.get(1).image()).isSameAs(rows.get(2).image());
@@ -191,20 +169,12 @@ class SampledVideoTest {
 
   @Test
   void a_variable_rate_file_gives_the_live_frames_and_repeats_only_where_frames_are_sparse() throws Exception {
-    // 3 s at 30 fps, 3 s at 10 fps, 2 s at 24000/1001 fps, 2 s at 5 fps (fewer frames than slots)
-    Path video = dir.resolve("vfr.mp4");
-    FfmpegTools.run(
-        "-f", "lavfi", "-i", "testsrc2=duration=3:size=64x48:rate=30",
-        "-f", "lavfi", "-i", "testsrc2=duration=3:size=64x48:rate=10",
-        "-f", "lavfi", "-i", "testsrc2=duration=2:size=64x48:rate=24000/1001",
-        "-f", "lavfi", "-i", "testsrc2=duration=2:size=64x48:rate=5",
-        "-filter_complex", "[0:v][1:v][2:v][3:v]concat=n=4:v=1[v]", "-map", "[v]", "-fps_mode", "vfr",
-        "-c:v", "libopenh264", "-threads", "1", "-pix_fmt", "yuv420p", video.toString());
-    Probe p = probe(video);
-    assertThat(p.pts).hasSize(90 + 30 + 48 + 10);
+    Path video = FrameProbe.variableRateVideo(dir.resolve("vfr.mp4"));
+    FrameProbe p = probe(video);
+    assertThat(p.pts()).hasSize(90 + 30 + 48 + 10);
     List<SampledVideo.Row> rows = checkSameFramesAsLive(video);
-    long tbPerSecond = p.tbDen / p.tbNum;
-    long eight = p.pts.getFirst() + 8 * tbPerSecond;
+    long tbPerSecond = p.tbDen() / p.tbNum();
+    long eight = p.pts().getFirst() + 8 * tbPerSecond;
     // the first 8 s: one frame per slot, none repeated; the 5 fps part: 10 frames for its slots
     // 48 .. 58 (the last frame at 9.8 s reaches slot 58), one of them repeated
     assertThat(rows.stream().filter(r -> r.pts() < eight).count()).isEqualTo(48);
