@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
       FeaturizeCommand.class,
       IndexCommand.class,
       ServeCommand.class,
+      PartitionsCommand.class,
       BenchCommand.class,
       SynthCommand.class,
       TrainCommand.class,

@@ -100,11 +100,11 @@ class ScaleOutFailoverTest {
       Topics cleanTopics = new Topics("so-clean");
       TopicAdmin.ensureTopics(bootstrap, cleanTopics, PARTITIONS, (short) 1);
       Map<String, MomentRecord> clean;
-      try (Reader reader = new Reader(bootstrap, cleanTopics)) {
+      try (MomentsReader reader = new MomentsReader(bootstrap, cleanTopics)) {
         produce(bootstrap, cleanTopics, 0, FRAMES, 0);
         Process p = index(bootstrap, cleanTopics, "clean", null);
         try {
-          clean = reader.awaitFinalWindows();
+          clean = reader.awaitWindows(finalWindows());
         } finally {
           stop(p);
         }
@@ -118,7 +118,7 @@ class ScaleOutFailoverTest {
       Map<String, MomentRecord> faulty;
       Process a = index(bootstrap, topics, "a", portA);
       Process b = index(bootstrap, topics, "b", portB);
-      try (Reader reader = new Reader(bootstrap, topics)) {
+      try (MomentsReader reader = new MomentsReader(bootstrap, topics)) {
         Patience.await("two indexers owning 2 partitions each", Duration.ofMillis(200),
             () -> owned(http, portA).size() == 2 && owned(http, portB).size() == 2);
         Set<Integer> killedPartitions = owned(http, portA);
@@ -162,7 +162,7 @@ class ScaleOutFailoverTest {
             "indexer takeover after %s: partitions moved after %.1f s, moments of the killed streams "
                 + "flowed again after %.1f s%n", how(), moved, flowing);
         feeder.join();
-        faulty = reader.awaitFinalWindows();
+        faulty = reader.awaitWindows(finalWindows());
         assertThat(flowing).as("seconds until the killed instance's streams had moments again")
             .isLessThan(TAKEOVER_BOUND.toSeconds());
 
@@ -208,7 +208,7 @@ class ScaleOutFailoverTest {
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
       Process a = featurize(bootstrap, topics, "a", portA);
       Process b = featurize(bootstrap, topics, "b", portB);
-      try (FeatureReader reader = new FeatureReader(bootstrap, topics)) {
+      try (FeaturesReader reader = new FeaturesReader(bootstrap, topics)) {
         Patience.await("two featurizers owning 2 partitions each", Duration.ofMillis(200),
             () -> owned(http, portA).size() == 2 && owned(http, portB).size() == 2);
         Set<Integer> killedPartitions = owned(http, portA);
@@ -315,7 +315,7 @@ class ScaleOutFailoverTest {
   }
 
   /** A small frame whose content moves with time, different per stream. */
-  private static byte[] jpeg(int stream, int i) throws IOException {
+  static byte[] jpeg(int stream, int i) throws IOException {
     BufferedImage img = new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = img.createGraphics();
     g.setColor(new Color(Color.HSBtoRGB((i % 40) / 40f, 0.6f, 0.9f)));
@@ -326,56 +326,6 @@ class ScaleOutFailoverTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ImageIO.write(img, "jpg", out);
     return out.toByteArray();
-  }
-
-  /** Reads the features topic (read_committed): per stream, the records and their timestamps. */
-  private static final class FeatureReader implements AutoCloseable {
-    final Map<String, java.util.concurrent.atomic.AtomicInteger> counts = new ConcurrentHashMap<>();
-    final Map<String, Set<Long>> timestamps = new ConcurrentHashMap<>();
-    final AtomicBoolean reading = new AtomicBoolean(true);
-    final Thread thread;
-
-    FeatureReader(String bootstrap, Topics topics) {
-      Properties p = new Properties();
-      p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-      p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-      p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-      p.put(ConsumerConfig.GROUP_ID_CONFIG, topics.prefix() + "-test-reader");
-      thread = new Thread(() -> {
-        try (KafkaConsumer<byte[], byte[]> c =
-            new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-          c.subscribe(List.of(topics.features().name()));
-          while (reading.get()) {
-            for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(50))) {
-              String stream = new String(r.key(), StandardCharsets.UTF_8);
-              timestamps.computeIfAbsent(stream, k -> ConcurrentHashMap.newKeySet()).add(r.timestamp());
-              counts.computeIfAbsent(stream, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
-            }
-          }
-        }
-      }, "features-reader");
-      thread.setDaemon(true);
-      thread.start();
-    }
-
-    int count(String stream) {
-      var c = counts.get(stream);
-      return c == null ? 0 : c.get();
-    }
-
-    Set<Long> timestamps(String stream) {
-      return timestamps.getOrDefault(stream, Set.of());
-    }
-
-    long newest(String stream) {
-      return timestamps(stream).stream().mapToLong(Long::longValue).max().orElse(Long.MIN_VALUE);
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      reading.set(false);
-      thread.join(10_000);
-    }
   }
 
   /** Range 0..n-1 as a stream (keeps the lambdas above short). */
@@ -543,61 +493,9 @@ class ScaleOutFailoverTest {
     return moments.values().stream().map(MomentRecord::windowId).collect(Collectors.toCollection(TreeSet::new));
   }
 
-  /** Reads the moments topic (read_committed) as any client would: standing moments, windows seen. */
-  private static final class Reader implements AutoCloseable {
-    final Map<String, MomentRecord> standing = new ConcurrentHashMap<>();
-    final Map<String, Set<String>> windowsByStream = new ConcurrentHashMap<>();
-    final AtomicBoolean reading = new AtomicBoolean(true);
-    final Thread thread;
-    final Topics topics;
-
-    Reader(String bootstrap, Topics topics) {
-      this.topics = topics;
-      Properties p = new Properties();
-      p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-      p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-      p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-      p.put(ConsumerConfig.GROUP_ID_CONFIG, topics.prefix() + "-test-reader");
-      thread = new Thread(() -> {
-        try (KafkaConsumer<byte[], byte[]> c =
-            new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-          c.subscribe(List.of(topics.moments().name()));
-          while (reading.get()) {
-            for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(50))) {
-              if (r.value() == null) {
-                String w = new String(r.headers().lastHeader(Topics.HEADER_RETRACT_WINDOW).value(),
-                    StandardCharsets.UTF_8);
-                standing.values().removeIf(m -> m.windowId().equals(w));
-              } else {
-                MomentRecord m = MomentRecord.fromBytes(r.value());
-                standing.put(m.momentId(), m);
-                windowsByStream.computeIfAbsent(m.streamId(), k -> ConcurrentHashMap.newKeySet()).add(m.windowId());
-              }
-            }
-          }
-        }
-      }, "moments-reader-" + topics.prefix());
-      thread.setDaemon(true);
-      thread.start();
-    }
-
-    Set<String> windows(String stream) {
-      return windowsByStream.getOrDefault(stream, Set.of());
-    }
-
-    /** Waits until every stream's final window (ending after its last frame) stands; returns the moments. */
-    Map<String, MomentRecord> awaitFinalWindows() throws InterruptedException {
-      Map<String, String> finals = new LinkedHashMap<>();
-      STREAMS.forEach(s -> finals.put(s, MomentRecord.windowIdFor(s, T0 + FRAME_MS * FRAMES - WINDOW_MS)));
-      Patience.await("the final windows of " + topics.prefix(), Duration.ofMillis(100),
-          () -> finals.values().stream().allMatch(w -> standing.values().stream().anyMatch(m -> m.windowId().equals(w))));
-      return new TreeMap<>(standing);
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      reading.set(false);
-      thread.join(10_000);
-    }
+  private static Map<String, String> finalWindows() {
+    Map<String, String> finals = new LinkedHashMap<>();
+    STREAMS.forEach(s -> finals.put(s, MomentRecord.windowIdFor(s, T0 + FRAME_MS * FRAMES - WINDOW_MS)));
+    return finals;
   }
 }

@@ -50,8 +50,9 @@ class TopicDifferencesTest {
           .filter(d -> d.setting().equals("partitions")).findFirst().orElseThrow();
       assertThat(partitions.message()).isEqualTo("topic " + frames + " exists with partitions=2 but 4 was asked; "
           + "the existing topic is used as it is. More instances than 2 per consumer group stay idle. To add "
-          + "partitions (streams move to other partitions; see the README's Scale-out section first): "
-          + "kafka-topics.sh --bootstrap-server " + bootstrap + " --alter --topic " + frames + " --partitions 4");
+          + "partitions keeping every stream's windows (kafka-topics.sh --alter would leave the indexer's window "
+          + "state behind): stop the cameras, let featurize and index catch up, stop them, then run: moments "
+          + "partitions add --bootstrap " + bootstrap + " --topic-prefix " + topics.prefix() + " --to 4");
       assertThat(first.differences()).filteredOn(d -> d.setting().equals("retention.ms")).singleElement()
           .extracting(Difference::fix).isEqualTo("To change it: kafka-configs.sh --bootstrap-server " + bootstrap
               + " --alter --entity-type topics --entity-name " + frames + " --add-config retention.ms=-1");

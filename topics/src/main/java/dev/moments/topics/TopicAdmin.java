@@ -220,11 +220,16 @@ public final class TopicAdmin {
         continue;
       }
       int has = described.get(name).partitions().size();
-      if (has < partitions) {
+      boolean work = name.equals(topics.frames().name()) || name.equals(topics.features().name());
+      if (has < partitions && work) {
         out.add(new Difference(name, "partitions", Integer.toString(partitions), Integer.toString(has),
-            "More instances than " + has + " per consumer group stay idle. To add partitions (streams "
-                + "move to other partitions; see the README's Scale-out section first): kafka-topics.sh "
-                + "--bootstrap-server " + bootstrap + " --alter --topic " + name + " --partitions " + partitions));
+            "More instances than " + has + " per consumer group stay idle. To add partitions keeping every "
+                + "stream's windows (kafka-topics.sh --alter would leave the indexer's window state behind): stop "
+                + "the cameras, let featurize and index catch up, stop them, then run: moments partitions add "
+                + "--bootstrap " + bootstrap + " --topic-prefix " + topics.prefix() + " --to " + partitions));
+      } else if (has < partitions) {
+        out.add(new Difference(name, "partitions", Integer.toString(partitions), Integer.toString(has),
+            "Nothing to do: more partitions here add no capacity (every reader reads all of them)."));
       } else if (has > partitions) {
         out.add(new Difference(name, "partitions", Integer.toString(partitions), Integer.toString(has),
             "Nothing to do (Kafka cannot remove partitions, and more only leave room for more instances); "
