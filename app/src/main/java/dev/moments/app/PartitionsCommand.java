@@ -14,7 +14,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -24,6 +23,7 @@ import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -37,19 +37,19 @@ import picocli.CommandLine.ParentCommand;
         "Partitions cap the instances of each stage (README, Scale-out)."},
     subcommands = {PartitionsCommand.Add.class})
 final class PartitionsCommand implements Callable<Integer> {
-  @Option(names = "--bootstrap", defaultValue = "localhost:9092", paramLabel = "HOST:PORT",
+  @Option(names = "--bootstrap", scope = ScopeType.INHERIT, defaultValue = "localhost:9092", paramLabel = "HOST:PORT",
       description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}).")
   String bootstrap;
 
-  @Option(names = "--topic-prefix", defaultValue = Topics.DEFAULT_PREFIX, paramLabel = "PREFIX",
+  @Option(names = "--topic-prefix", scope = ScopeType.INHERIT, defaultValue = Topics.DEFAULT_PREFIX, paramLabel = "PREFIX",
       description = "Prefix of the topic names (default: ${DEFAULT-VALUE}).")
   String topicPrefix;
 
-  @Option(names = "--group", defaultValue = FeaturizerConfig.DEFAULT_GROUP,
+  @Option(names = "--group", scope = ScopeType.INHERIT, defaultValue = FeaturizerConfig.DEFAULT_GROUP,
       description = "The featurize instances' --group (default: ${DEFAULT-VALUE}).")
   String group;
 
-  @Option(names = "--application-id", paramLabel = "ID",
+  @Option(names = "--application-id", scope = ScopeType.INHERIT, paramLabel = "ID",
       description = "The index instances' --application-id (default: PREFIX-indexer).")
   String applicationId;
 
@@ -94,10 +94,9 @@ final class PartitionsCommand implements Callable<Integer> {
       return;
     }
     int n = d.partitions().size();
-    ConsumerGroupDescription g = admin.describeConsumerGroups(List.of(group)).describedGroups().get(group)
-        .get(30, TimeUnit.SECONDS);
+    List<MemberDescription> members = PartitionGrowth.members(admin, group);
     Map<Integer, String> owner = new TreeMap<>();
-    for (MemberDescription m : g.members()) {
+    for (MemberDescription m : members) {
       for (TopicPartition tp : m.assignment().topicPartitions()) {
         if (tp.topic().equals(topic)) {
           owner.put(tp.partition(), m.clientId() + "@" + m.host());
@@ -113,10 +112,9 @@ final class PartitionsCommand implements Callable<Integer> {
     ListOffsetsOptions committedOnly = new ListOffsetsOptions(IsolationLevel.READ_COMMITTED);
     var ends = admin.listOffsets(latest, committedOnly).all().get(30, TimeUnit.SECONDS);
     var starts = admin.listOffsets(earliest, committedOnly).all().get(30, TimeUnit.SECONDS);
-    Map<TopicPartition, OffsetAndMetadata> done = admin.listConsumerGroupOffsets(group)
-        .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+    Map<TopicPartition, OffsetAndMetadata> done = PartitionGrowth.committed(admin, group);
     System.out.printf("%s: %d partitions, %s group %s: %d instance(s)%n", topic, n, service, group,
-        g.members().size());
+        members.size());
     System.out.printf("  %-9s %12s %12s %10s  %s%n", "partition", "consumed", "end", "lag", "owner");
     long total = 0;
     for (int p = 0; p < n; p++) {
@@ -126,7 +124,7 @@ final class PartitionsCommand implements Callable<Integer> {
       long from = c != null ? c.offset() : starts.get(tp).offset();
       total += end - from;
       System.out.printf("  %-9d %12s %12d %10d  %s%n", p, c == null ? "-" : Long.toString(c.offset()), end,
-          end - from, owner.getOrDefault(p, g.members().isEmpty() ? "(stopped)" : "(none)"));
+          end - from, owner.getOrDefault(p, members.isEmpty() ? "(stopped)" : "(none)"));
     }
     System.out.printf("  lag %d in all%n%n", total);
   }

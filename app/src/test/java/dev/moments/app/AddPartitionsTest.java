@@ -266,9 +266,10 @@ class AddPartitionsTest {
 
   /** {@code moments partitions ARGS} through picocli, as typed. */
   private Result partitions(String bootstrap, Topics topics, String... args) {
-    List<String> all = new ArrayList<>(List.of("partitions", "--bootstrap", bootstrap, "--topic-prefix",
-        topics.prefix(), "--group", group(topics)));
+    // the connection options after the subcommand, as the README and the services' warning write them
+    List<String> all = new ArrayList<>(List.of("partitions"));
     all.addAll(List.of(args));
+    all.addAll(List.of("--bootstrap", bootstrap, "--topic-prefix", topics.prefix(), "--group", group(topics)));
     if (args.length > 0 && args[0].equals("add")) {
       all.addAll(List.of("--journal-dir", tmp.resolve("journal").toString()));
     }

@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.ListTransactionsOptions;
 import org.apache.kafka.clients.admin.NewPartitions;
@@ -50,6 +50,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -290,13 +291,47 @@ public final class PartitionGrowth {
 
   private static void requireStopped(Admin admin, String group, String service, String flag)
       throws InterruptedException, ExecutionException, TimeoutException {
-    ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).describedGroups().get(group)
-        .get(CALL.toSeconds(), TimeUnit.SECONDS);
-    if (!d.members().isEmpty()) {
-      List<String> who = d.members().stream().map(m -> m.clientId() + "@" + m.host()).sorted().toList();
+    List<MemberDescription> members = members(admin, group);
+    if (!members.isEmpty()) {
+      List<String> who = members.stream().map(m -> m.clientId() + "@" + m.host()).sorted().toList();
       throw new IllegalStateException("stop every " + service + " instance first (" + flag + " " + group + " has "
           + who.size() + " running: " + String.join(", ", who) + "): their partitions and the indexer's window "
           + "state are being rearranged");
+    }
+  }
+
+  /** The members of {@code group}; none when it does not exist (never started). */
+  public static List<MemberDescription> members(Admin admin, String group)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    try {
+      return admin.describeConsumerGroups(List.of(group)).describedGroups().get(group)
+          .get(CALL.toSeconds(), TimeUnit.SECONDS).members().stream().toList();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof GroupIdNotFoundException) {
+        return List.of();
+      }
+      throw e;
+    }
+  }
+
+  /** The offsets {@code group} committed; none when it does not exist. */
+  public static Map<TopicPartition, OffsetAndMetadata> committed(Admin admin, String group)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    try {
+      Map<TopicPartition, OffsetAndMetadata> m = admin.listConsumerGroupOffsets(group)
+          .partitionsToOffsetAndMetadata().get(CALL.toSeconds(), TimeUnit.SECONDS);
+      Map<TopicPartition, OffsetAndMetadata> out = new HashMap<>();
+      m.forEach((tp, o) -> {
+        if (o != null) {
+          out.put(tp, o);
+        }
+      });
+      return out;
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof GroupIdNotFoundException) {
+        return Map.of();
+      }
+      throw e;
     }
   }
 
@@ -329,8 +364,7 @@ public final class PartitionGrowth {
     ListOffsetsOptions committedOnly = new ListOffsetsOptions(IsolationLevel.READ_COMMITTED);
     var ends = admin.listOffsets(latest, committedOnly).all().get(CALL.toSeconds(), TimeUnit.SECONDS);
     var starts = admin.listOffsets(earliest, committedOnly).all().get(CALL.toSeconds(), TimeUnit.SECONDS);
-    Map<TopicPartition, OffsetAndMetadata> done = admin.listConsumerGroupOffsets(group)
-        .partitionsToOffsetAndMetadata().get(CALL.toSeconds(), TimeUnit.SECONDS);
+    Map<TopicPartition, OffsetAndMetadata> done = committed(admin, group);
     Map<Integer, Long> lag = new TreeMap<>();
     for (int p = 0; p < n; p++) {
       TopicPartition tp = new TopicPartition(topic, p);
