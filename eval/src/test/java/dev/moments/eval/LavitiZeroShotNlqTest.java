@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  *                      R@1    R@3    R@5    R@1@0.5  mIoU
  *   random             5.2   15.5   22.4     0.0     7.2
  *   laviti-small      36.2   50.0   62.1    17.2    22.7   (per-pass narration intervals)
- *   frame similarity  48.3   70.7   81.0    13.8    28.5   (text and frames share a direction here)
+ *   laviti-small      46.6   63.8   75.9    17.2    25.4   (another run, 2026-11-30)
+ *   frame similarity  53.4   86.2   91.4    29.3    36.1   (peaks; text and frames share a direction here)
  * </pre>
  *
  * The asserted margin, R@1 IoU0.3 at least 15 points above random (measured 31), is safe: with 58
@@ -72,7 +73,9 @@ class LavitiZeroShotNlqTest {
     NlqMetrics.Scores random = NlqMetrics.score(gt, Baselines.randomIntervals(gt, 5, 1));
     System.out.printf("trained %d steps in %.1f s, loss %.3f -> %.3f%n", r.steps(),
         (System.nanoTime() - t0) / 1e9, first, last);
-    System.out.println(Reports.nlqTable(Map.of("laviti-small", model, "random", random)));
+    // printed, not asserted: issue 11 (the model alone is below the frame baseline here)
+    NlqMetrics.Scores frames = NlqMetrics.score(gt, Baselines.frameSimilarity(gt, data.resolve("features"), text, 5));
+    System.out.println(Reports.nlqTable(Map.of("laviti-small", model, "random", random, "frame similarity", frames)));
 
     assertThat(last).isLessThan(0.5 * first);
     assertThat(model.evaluated()).isEqualTo(gt.queries().size()).isGreaterThan(50);
