@@ -120,8 +120,8 @@ final class BenchScaleCommand implements Callable<Integer> {
           + INDEX_SECONDS + " for index: about a minute per instance count on a 2-core machine).")
   Integer seconds;
 
-  static final int FEATURIZE_SECONDS = 120;
-  static final int INDEX_SECONDS = 3600;
+  static final int FEATURIZE_SECONDS = 60;
+  static final int INDEX_SECONDS = 5400;
 
   @Option(names = "--fps", defaultValue = "6", description = "Frames per second (default: ${DEFAULT-VALUE}).")
   double fps;
