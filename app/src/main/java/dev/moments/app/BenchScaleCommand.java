@@ -470,7 +470,7 @@ final class BenchScaleCommand implements Callable<Integer> {
     for (Row r : rows) {
       System.out.printf(Locale.ROOT, "%-9s %9d %8.1f %s %7.2fx %-12s %-15s %s%n", s.name, r.n(), r.seconds(),
           r.throughput(), r.rate() / base, r.exactlyOnce() ? "ok" : "FAILED",
-          r.loadBefore() + "->" + r.loadAfter(), r.perInstance());
+          r.loadBefore().split(" ")[0] + "->" + r.loadAfter().split(" ")[0], r.perInstance());
     }
     return ok;
   }
@@ -1074,10 +1074,11 @@ final class BenchScaleCommand implements Callable<Integer> {
     return false;
   }
 
-  /** The 1-minute load average, or "?" where /proc/loadavg does not exist. */
+  /** The 1, 5 and 15-minute load averages, or "?" where /proc/loadavg does not exist. */
   static String loadavg() {
     try {
-      return Files.readString(Path.of("/proc/loadavg")).strip().split("\\s+")[0];
+      String[] f = Files.readString(Path.of("/proc/loadavg")).strip().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
     } catch (IOException | RuntimeException e) {
       return "?";
     }
