@@ -69,7 +69,12 @@ public final class PartitionsSpreadCommand implements Callable<Integer> {
       if (!pattern.contains("%d")) {
         throw new ParameterException(spec.commandLine(), "--pattern must contain %d, got '" + pattern + "'");
       }
-      streams.addAll(PartitionSpread.ids(pattern, count));
+      try {
+        streams.addAll(PartitionSpread.ids(pattern, count));
+      } catch (java.util.IllegalFormatException e) {
+        throw new ParameterException(spec.commandLine(), "--pattern must have one %d and no other format, got '"
+            + pattern + "' (" + e.getMessage() + ")");
+      }
     }
     streams = new ArrayList<>(new LinkedHashSet<>(streams));
     if (streams.isEmpty()) {

@@ -75,6 +75,7 @@ class PartitionsSpreadCommandTest {
     assertThat(run("--partitions", "0", "a").err()).contains("--partitions must be >= 1, got 0");
     assertThat(run("--instances", "2,0", "a").err()).contains("--instances must be >= 1 each, got 0");
     assertThat(run("--count", "3", "--pattern", "cam").err()).contains("--pattern must contain %d, got 'cam'");
+    assertThat(run("--count", "3", "--pattern", "cam-%d-%s").err()).contains("--pattern must have one %d and no other format");
     assertThat(run().rc()).isEqualTo(2);
   }
 
