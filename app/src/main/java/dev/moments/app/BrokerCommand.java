@@ -29,8 +29,9 @@ final class BrokerCommand implements Callable<Integer> {
       description = "Create the topics PREFIX.frames/features/moments/dead-letter (default: ${DEFAULT-VALUE}).")
   String topicPrefix;
 
-  @Option(names = "--partitions", defaultValue = "4",
-      description = "Partitions of topics created when missing (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--partitions", defaultValue = "" + TopicAdmin.DEFAULT_PARTITIONS, paramLabel = "N",
+      description = "Partitions of topics created when missing; the most instances of a service that "
+          + "can share the work (default: ${DEFAULT-VALUE}).")
   int partitions;
 
   @Override

@@ -15,8 +15,9 @@ public final class BrokerOptions {
       description = "Prefix of the topic names, e.g. PREFIX.frames (default: ${DEFAULT-VALUE}).")
   String topicPrefix;
 
-  @Option(names = "--partitions", defaultValue = "4",
-      description = "Partitions of topics created when missing (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--partitions", defaultValue = "" + TopicAdmin.DEFAULT_PARTITIONS, paramLabel = "N",
+      description = "Partitions of topics created when missing; the most instances of a service that "
+          + "can share the work (default: ${DEFAULT-VALUE}).")
   int partitions;
 
   @Option(names = "--replication", defaultValue = "1",

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moments.broker.EmbeddedBroker;
 import dev.moments.featurizer.service.FeaturizerConfig;
+import dev.moments.topics.PartitionSpread;
 import dev.moments.world.SynthWorld;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
@@ -57,10 +58,15 @@ import org.junit.jupiter.api.io.TempDir;
  * project folder, the image's {@code /opt/moments/data -> /data} link as a link), {@code kafka:9092}
  * becomes the embedded broker and a published container port a free local port.
  *
- * <p>Up means: {@code serve} answers {@code GET /health} with 200 over HTTP; {@code featurize}
- * is a member of its consumer group and turns a JPEG pushed to {@code moments.frames} into a
- * record of {@code moments.features}; {@code index}'s Kafka Streams group is stable with a
- * member; and none of them has exited (compose would restart it forever). The profile-gated
+ * <p>Two replicas of each, as the compose file's header scales them ({@code --scale featurize=2
+ * --scale index=2}, {@code MOMENTS_SERVE_PORTS=7070-7071 ... --scale serve=2}): replicas share the
+ * named volumes and bind mounts, and each has its own {@code /data}, the image's volume. Every
+ * replica works: both {@code serve} replicas answer {@code GET /health} with 200 over HTTP and
+ * {@code /api/streams} with the token; each {@code featurize} and each {@code index} replica owns
+ * partitions (its INFO ownership log), together all of them once; a JPEG pushed to every
+ * partition of {@code moments.frames} becomes a record of {@code moments.features} and each
+ * {@code featurize} replica's progress line counts frames; and none has exited (compose would
+ * restart it forever). The profile-gated
  * {@code ingest} runs as its header comment shows ({@code MOMENTS_SOURCE=... MOMENTS_STREAM=door
  * docker-compose --profile ingest up ingest}), on a 20 s rendered video instead of a camera: it
  * exits 0 and the frames it says it sent are in {@code moments.frames} under key {@code door}.
@@ -83,8 +89,10 @@ class ComposeServicesTest {
   }
 
   @Test
-  void featurize_index_and_serve_come_up_with_the_environment_compose_gives_them() throws Exception {
-    ComposeFile compose = ComposeFile.load(ROOT.resolve("docker-compose.yml"), Map.of());
+  void two_replicas_each_of_featurize_index_and_serve_come_up_and_every_one_works() throws Exception {
+    // the header's scale-out: docker-compose up --scale featurize=2 --scale index=2, and
+    // MOMENTS_SERVE_PORTS=7070-7071 ... --scale serve=2
+    ComposeFile compose = ComposeFile.load(ROOT.resolve("docker-compose.yml"), Map.of("MOMENTS_SERVE_PORTS", "7070-7071"));
     Map<String, ComposeFile.Service> services = compose.services();
     assertThat(services).containsKeys("kafka", "featurize", "index", "serve");
 
@@ -99,26 +107,54 @@ class ComposeServicesTest {
     try (EmbeddedBroker kafka = EmbeddedBroker.start(tmp.resolve("kafka"), 0)) {
       List<Running> running = new ArrayList<>();
       try {
-        for (String name : List.of("featurize", "index", "serve")) {
-          running.add(start(services.get(name), kafka.bootstrapServers(), project));
-        }
-        Running serve = running.get(2);
+        // one of each first (docker-compose up -d), then a second of each (up -d --scale ...=2) joins
+        // the running ones: the partitions move, and this 2-core machine does not start 6 JVMs at once
+        Map<String, List<Running>> replicas = new LinkedHashMap<>();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        awaitUp(serve, () -> health(http, serve.port()) == 200, "GET /health answers 200");
-        awaitUp(running.get(0), () -> stableGroup(kafka.bootstrapServers(), FeaturizerConfig.DEFAULT_GROUP),
-            "consumer group " + FeaturizerConfig.DEFAULT_GROUP + " is stable with a member");
-        awaitUp(running.get(1), () -> stableGroup(kafka.bootstrapServers(), "moments-indexer"),
-            "Kafka Streams group moments-indexer is stable with a member");
-        assertThat(featurizes(kafka.bootstrapServers())).as("featurize output:%n%s", running.get(0).output()).isTrue();
+        for (int replica = 1; replica <= 2; replica++) {
+          for (String name : List.of("featurize", "index", "serve")) {
+            Running r = start(services.get(name), replica, kafka.bootstrapServers(), project);
+            running.add(r);
+            replicas.computeIfAbsent(name, n -> new ArrayList<>()).add(r);
+          }
+          Running serve = replicas.get("serve").get(replica - 1);
+          awaitUp(serve, () -> health(http, serve.port()) == 200, "GET /health answers 200");
+          for (String name : List.of("featurize", "index")) {
+            Running r = replicas.get(name).get(replica - 1);
+            awaitUp(r, () -> !owned(r, name.equals("index") ? "moments.features" : "moments.frames").isEmpty(),
+                "it owns partitions");
+          }
+        }
+        // every featurize and index replica owns partitions, and together they own them all
+        int partitions = partitionCount(kafka.bootstrapServers(), "moments.frames");
+        awaitOwnership(replicas.get("featurize"), "moments.frames", partitions);
+        awaitOwnership(replicas.get("index"), "moments.features", partitions);
+        assertThat(stableGroup(kafka.bootstrapServers(), FeaturizerConfig.DEFAULT_GROUP)).isTrue();
 
-        // serve answers with the token from the mounted file, and only with it
-        HttpResponse<String> streams = http.send(HttpRequest.newBuilder(
-                URI.create("http://localhost:" + serve.port() + "/api/streams"))
-            .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(streams.statusCode()).as(streams.body()).isEqualTo(200);
-        HttpResponse<String> anonymous = http.send(HttpRequest.newBuilder(
-            URI.create("http://localhost:" + serve.port() + "/api/streams")).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(anonymous.statusCode()).isEqualTo(401);
+        // one frame on every partition: each is featurized, so each featurize replica worked
+        List<String> keys = new ArrayList<>();
+        for (int p = 0, i = 0; p < partitions; i++) {
+          if (PartitionSpread.partition("compose-check-" + i, partitions) == p) {
+            keys.add("compose-check-" + i);
+            p++;
+          }
+        }
+        assertThat(featurizes(kafka.bootstrapServers(), keys)).as("featurize output:%n%s%n%s",
+            replicas.get("featurize").get(0).output(), replicas.get("featurize").get(1).output()).isTrue();
+        for (Running f : replicas.get("featurize")) {
+          awaitUp(f, () -> featurized(f) > 0, "its progress line counts featurized frames");
+        }
+
+        // both serve replicas answer with the token from the mounted file, and only with it
+        for (Running serve : replicas.get("serve")) {
+          HttpResponse<String> streams = http.send(HttpRequest.newBuilder(
+                  URI.create("http://localhost:" + serve.port() + "/api/streams"))
+              .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+          assertThat(streams.statusCode()).as(streams.body()).isEqualTo(200);
+          HttpResponse<String> anonymous = http.send(HttpRequest.newBuilder(
+              URI.create("http://localhost:" + serve.port() + "/api/streams")).build(), HttpResponse.BodyHandlers.ofString());
+          assertThat(anonymous.statusCode()).isEqualTo(401);
+        }
         for (Running r : running) {
           assertThat(r.process().isAlive()).as("%s still running; output:%n%s", r.name(), r.output()).isTrue();
         }
@@ -129,7 +165,7 @@ class ComposeServicesTest {
         ComposeFile.Service ingest = ComposeFile.load(ROOT.resolve("docker-compose.yml"),
             Map.of("MOMENTS_SOURCE", video.toString(), "MOMENTS_STREAM", "door")).services().get("ingest");
         assertThat(ingest.profiles()).containsExactly("ingest");
-        Running camera = start(ingest, kafka.bootstrapServers(), project);
+        Running camera = start(ingest, 1, kafka.bootstrapServers(), project);
         running.add(camera);
         assertThat(camera.process().waitFor(UP.toSeconds(), TimeUnit.SECONDS)).as("ingest finished").isTrue();
         assertThat(camera.process().exitValue()).as(camera.output()).isZero();
@@ -157,8 +193,9 @@ class ComposeServicesTest {
    * Starts {@code s} as the image would: the entrypoint's {@code java ... dev.moments.app.Moments}
    * with the service's command, working directory {@code /opt/moments}, its environment mapped.
    */
-  private Running start(ComposeFile.Service s, String bootstrap, Path project) throws IOException {
-    Path box = Files.createDirectories(tmp.resolve(s.name()));
+  private Running start(ComposeFile.Service s, int replica, String bootstrap, Path project) throws IOException {
+    // replicas share named volumes and bind mounts; each has its own box and /data (the image's VOLUME)
+    Path box = Files.createDirectories(tmp.resolve(s.name() + "-" + replica));
     // container path -> host folder: the service's volumes, and the image's VOLUME /data
     Map<String, Path> mounts = new LinkedHashMap<>();
     for (String v : s.volumes()) {
@@ -196,7 +233,7 @@ class ComposeServicesTest {
     pb.environment().keySet().removeIf(k -> k.startsWith("MOMENTS_"));
     pb.environment().putAll(env);
     int port = published.isEmpty() ? -1 : Integer.parseInt(published.values().iterator().next());
-    return new Running(s.name(), pb.start(), log, port);
+    return new Running(s.name() + "-" + replica, pb.start(), log, port);
   }
 
   /** A value as the process sees it on this machine instead of in the container. */
@@ -247,29 +284,96 @@ class ComposeServicesTest {
     }
   }
 
-  /** Pushes one JPEG frame and waits for its feature record: the featurizer processes records. */
-  private static boolean featurizes(String bootstrap) throws Exception {
+  /** Pushes one JPEG frame per key and waits for the feature record of each: the featurizers process records. */
+  private static boolean featurizes(String bootstrap, List<String> keys) throws Exception {
     BufferedImage img = new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB);
     img.getGraphics().fillRect(8, 8, 32, 24);
     ByteArrayOutputStream jpeg = new ByteArrayOutputStream();
     ImageIO.write(img, "jpg", jpeg);
-    byte[] key = "compose-check".getBytes(StandardCharsets.UTF_8);
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
             bootstrap), new ByteArraySerializer(), new ByteArraySerializer());
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
             ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.GROUP_ID_CONFIG, "compose-check",
             ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      producer.send(new ProducerRecord<>("moments.frames", key, jpeg.toByteArray())).get();
+      for (String key : keys) {
+        producer.send(new ProducerRecord<>("moments.frames", key.getBytes(StandardCharsets.UTF_8), jpeg.toByteArray())).get();
+      }
       consumer.subscribe(Set.of("moments.features"));
+      Set<String> missing = new java.util.HashSet<>(keys);
       long deadline = System.nanoTime() + UP.toNanos();
-      while (System.nanoTime() < deadline) {
+      while (System.nanoTime() < deadline && !missing.isEmpty()) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-          if (new String(r.key(), StandardCharsets.UTF_8).equals("compose-check")) {
-            return true;
-          }
+          missing.remove(new String(r.key(), StandardCharsets.UTF_8));
         }
       }
-      return false;
+      return missing.isEmpty();
+    }
+  }
+
+  private static final Pattern OWNS = Pattern.compile("owns (?:partitions \\[([0-9, ]*)]|no partition) of (\\S+) now");
+  private static final Pattern TOTALS = Pattern.compile("totals: (\\d+) frames");
+
+  /** The partitions of {@code topic} the last ownership line of {@code r}'s log names; empty before any. */
+  private static Set<Integer> owned(Running r, String topic) {
+    Set<Integer> last = Set.of();
+    Matcher m = OWNS.matcher(r.output());
+    while (m.find()) {
+      if (m.group(2).equals(topic)) {
+        last = m.group(1) == null ? Set.of() : java.util.Arrays.stream(m.group(1).split(",\\s*"))
+            .map(Integer::parseInt).collect(java.util.stream.Collectors.toSet());
+      }
+    }
+    return last;
+  }
+
+  /** Waits until every replica owns partitions of {@code topic}, none twice, all of them together. */
+  private static void awaitOwnership(List<Running> replicas, String topic, int partitions) throws InterruptedException {
+    BooleanSupplier split = () -> {
+      Set<Integer> all = new java.util.TreeSet<>();
+      int sum = 0;
+      for (Running r : replicas) {
+        Set<Integer> own = owned(r, topic);
+        if (own.isEmpty()) {
+          return false;
+        }
+        all.addAll(own);
+        sum += own.size();
+      }
+      return sum == partitions && all.size() == partitions;
+    };
+    long deadline = System.nanoTime() + UP.toNanos();
+    while (System.nanoTime() < deadline) {
+      for (Running r : replicas) {
+        assertThat(r.process().isAlive()).as("%s exited before owning partitions of %s; output:%n%s", r.name(), topic,
+            r.output()).isTrue();
+      }
+      if (split.getAsBoolean()) {
+        return;
+      }
+      Thread.sleep(500);
+    }
+    StringBuilder why = new StringBuilder("not every replica owns partitions of " + topic + " (together all "
+        + partitions + ", each once) within " + UP.toSeconds() + " s:");
+    for (Running r : replicas) {
+      why.append("\n").append(r.name()).append(" owns ").append(owned(r, topic)).append("; output:\n").append(r.output());
+    }
+    throw new AssertionError(why.toString());
+  }
+
+  /** Frames featurized as the last progress line of featurize replica {@code r} counts them; 0 before any. */
+  private static long featurized(Running r) {
+    long n = 0;
+    Matcher m = TOTALS.matcher(r.output());
+    while (m.find()) {
+      n = Long.parseLong(m.group(1));
+    }
+    return n;
+  }
+
+  private static int partitionCount(String bootstrap, String topic) throws Exception {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      return admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic)
+          .partitions().size();
     }
   }
 

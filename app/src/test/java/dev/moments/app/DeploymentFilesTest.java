@@ -27,7 +27,7 @@ class DeploymentFilesTest {
     ComposeFile compose = ComposeFile.load(ROOT.resolve("docker-compose.yml"), Map.of());
     Map<String, ComposeFile.Service> s = compose.services();
     assertThat(s).containsKeys("kafka", "featurize", "index", "serve", "ingest");
-    assertThat(compose.volumes()).contains("kafka-data", "models", "index", "index-state");
+    assertThat(compose.volumes()).contains("kafka-data", "models");
 
     ComposeFile.Service kafka = s.get("kafka");
     assertThat(String.valueOf(kafka.raw().get("image"))).startsWith("apache/kafka:");
@@ -52,12 +52,22 @@ class DeploymentFilesTest {
       assertThat(vars).as("variables of moments %s", name).containsAll(svc.environment().keySet());
     }
     ComposeFile.Service serve = s.get("serve");
-    assertThat(serve.ports()).contains("7070:7070");
-    assertThat(serve.volumes()).contains("index:/data/index", "./config:/config:ro");
+    assertThat(serve.ports()).containsExactly("7070:7070");
+    assertThat(ComposeFile.load(ROOT.resolve("docker-compose.yml"), Map.of("MOMENTS_SERVE_PORTS", "7070-7071"))
+        .services().get("serve").ports()).as("the header's two serve replicas").containsExactly("7070-7071:7070");
+    assertThat(serve.volumes()).contains("./config:/config:ro");
     assertThat(serve.environment()).containsEntry("MOMENTS_INDEX", "/data/index")
         .containsEntry("MOMENTS_TOKENS", "/config/tokens");
     assertThat(s.get("featurize").volumes()).contains("models:/models:ro");
-    assertThat(s.get("index").volumes()).contains("models:/models:ro");
+    ComposeFile.Service index = s.get("index");
+    assertThat(index.volumes()).contains("models:/models:ro");
+    assertThat(index.environment()).containsEntry("MOMENTS_STATE_DIR", "/data/indexer-state");
+    // Replicas (--scale) share named volumes and bind mounts but each gets its own /data (the
+    // image's VOLUME): the index's Kafka Streams state and serve's Lucene index must be there.
+    for (ComposeFile.Service svc : List.of(index, serve)) {
+      assertThat(svc.volumes()).as("%s mounts nothing on /data", svc.name())
+          .noneMatch(v -> v.split(":")[1].equals("/data") || v.split(":")[1].startsWith("/data/"));
+    }
     ComposeFile.Service ingest = s.get("ingest");
     assertThat(ingest.profiles()).containsExactly("ingest");
     assertThat(ingest.environment()).containsEntry("MOMENTS_STREAM", "camera-1");

@@ -40,6 +40,17 @@ public final class TopicAdmin {
   private static final Logger LOG = LoggerFactory.getLogger(TopicAdmin.class);
   private static final long LEADER_WAIT_MS = 30_000;
 
+  /**
+   * Partitions of the topics Moments creates when a command is not told otherwise. Partitions
+   * are the unit of work: a consumer group (featurize) or Kafka Streams app (index) has at most
+   * this many busy instances, and adding partitions later moves streams to other partitions. 16
+   * leaves room for 16 instances of each service, split evenly by 1, 2, 4, 8 and 16 of them; it
+   * costs an idle indexer 16 tasks of 2 RocksDB stores each (docs/scale.md: about 1 MiB of RSS
+   * and 8 MiB of state directory per task; no start-up time measurable above the noise, 32
+   * partitions took about 8 s longer).
+   */
+  public static final int DEFAULT_PARTITIONS = 16;
+
   /** Largest frame record (JPEG plus key and headers) the frames topic accepts. */
   public static final int MAX_FRAME_BYTES = 8 * 1024 * 1024;
   /** Per-partition size bound of the frames and features topics; the oldest segments go first. */

@@ -1,5 +1,6 @@
 package dev.moments.featurizer.service;
 
+import dev.moments.topics.TopicAdmin;
 import dev.moments.topics.Topics;
 import java.time.Duration;
 import java.util.Objects;
@@ -79,11 +80,12 @@ public record FeaturizerConfig(
   }
 
   /**
-   * The defaults: group {@code moments-featurizer}, batches of 32, 50 ms wait, 4 partitions, a 6 s
-   * session timeout with 1.5 s heartbeats.
+   * The defaults: group {@code moments-featurizer}, batches of 32, 50 ms wait, {@link
+   * TopicAdmin#DEFAULT_PARTITIONS} partitions, a 6 s session timeout with 1.5 s heartbeats.
    */
   public static FeaturizerConfig defaults(String bootstrap, Topics topics) {
-    return new FeaturizerConfig(bootstrap, topics, DEFAULT_GROUP, 32, Duration.ofMillis(50), 4, (short) 1,
+    return new FeaturizerConfig(bootstrap, topics, DEFAULT_GROUP, 32, Duration.ofMillis(50),
+        TopicAdmin.DEFAULT_PARTITIONS, (short) 1,
         Duration.ofSeconds(10));
   }
 
