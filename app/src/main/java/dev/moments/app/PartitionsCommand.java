@@ -35,7 +35,7 @@ import picocli.CommandLine.ParentCommand;
     description = {"Show the partitions of PREFIX.frames and PREFIX.features, the featurize and index "
         + "instances that own them and their lag; 'add' grows them.",
         "Partitions cap the instances of each stage (README, Scale-out)."},
-    subcommands = {PartitionsCommand.Add.class})
+    subcommands = {PartitionsCommand.Add.class, PartitionsSpreadCommand.class})
 final class PartitionsCommand implements Callable<Integer> {
   @Option(names = "--bootstrap", scope = ScopeType.INHERIT, defaultValue = "localhost:9092", paramLabel = "HOST:PORT",
       description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}).")
