@@ -1,5 +1,9 @@
 package dev.moments.app;
 
+import dev.moments.eval.Baselines;
+import dev.moments.eval.NlqEvaluator;
+import dev.moments.eval.NlqMetrics;
+import dev.moments.eval.QueryText;
 import dev.moments.featurizer.encoder.Encoders;
 import dev.moments.featurizer.encoder.TextEncoder;
 import dev.moments.featurizer.store.TextEmbeddings;
@@ -8,6 +12,7 @@ import dev.moments.trainer.LavitiTrainer;
 import dev.moments.trainer.TimedText;
 import dev.moments.trainer.TrainingSet;
 import dev.moments.trainer.ego4d.Narration;
+import dev.moments.trainer.ego4d.NlqAnnotations;
 import dev.moments.trainer.ego4d.Narrations;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,6 +73,15 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--eval-nlq", paramLabel = "FILE",
+      description = "Held-out NLQ annotations (nlq_val.json) over --features: R@1/R@5 at IoU 0.3 of the model as it "
+          + "trains, every --eval-every steps, printed and kept in epoch_metrics.csv and training_curve.png.")
+  Path evalNlq;
+
+  @Option(names = "--eval-every", defaultValue = "0", paramLabel = "STEPS",
+      description = "Steps between --eval-nlq evaluations; 0 = ten over the run (default: ${DEFAULT-VALUE}).")
+  long evalEvery;
+
   @Option(names = "--resume", description = "Continue the run saved in --out exactly where it stopped.")
   boolean resume;
 
@@ -106,10 +120,74 @@ final class TrainCommand implements Callable<Integer> {
     if (maxSteps > 0) {
       o = o.withMaxSteps(maxSteps);
     }
-    LavitiTrainer.Result r = LavitiTrainer.train(data, cfg, o, null, System.err);
+    long perEpoch = (data.chunks().size() + batch - 1) / batch;
+    long planned = Math.min((long) epochs * perEpoch, maxSteps > 0 ? maxSteps : Long.MAX_VALUE);
+    if (planned < 500) {
+      System.err.printf(Locale.ROOT, "note: %d optimizer steps planned (%d epochs x %d steps of %d chunks); small "
+          + "datasets need more: budget in steps with --epochs high and --max-steps N, and check the verdict at the "
+          + "end and %s%n", planned, epochs, perEpoch, batch, out.resolve("training_curve.png"));
+    }
+    LavitiTrainer.Result r;
+    if (evalNlq != null) {
+      NlqAnnotations gt = NlqAnnotations.read(evalNlq);
+      try (TextEncoder encoder = EvalCommand.textEncoder(textEmbeddings, textEncoder)) {
+        QueryText text = QueryText.fromEncoder(encoder);
+        NlqMetrics.Scores frames = NlqMetrics.score(gt, Baselines.frameSimilarity(gt, features, text, 5));
+        System.out.printf(Locale.ROOT, "held-out NLQ (%s, %d queries): frame similarity R@1 %.2f R@5 %.2f "
+            + "(IoU 0.3); the model's below as it trains%n", evalNlq, gt.queries().size(),
+            100 * frames.recall(1, 0.3), 100 * frames.recall(5, 0.3));
+        LavitiTrainer.EpochListener listener = new LavitiTrainer.EpochListener() {
+          @Override
+          public Map<String, Double> onEpochEnd(int epoch, dev.moments.model.LavitiModel model) {
+            return onEvaluation(epoch, -1, model);
+          }
+
+          @Override
+          public Map<String, Double> onEvaluation(int epoch, long step, dev.moments.model.LavitiModel model) {
+            try {
+              NlqMetrics.Scores s = NlqMetrics.score(gt, new NlqEvaluator(model, text,
+                  new NlqEvaluator.Options(chunkSec, chunkSec / 2, 5, 0.95)).run(gt, features).predictions());
+              Map<String, Double> m = new LinkedHashMap<>();
+              m.put("heldout_R@1_IoU0.3", 100 * s.recall(1, 0.3));
+              m.put("heldout_R@5_IoU0.3", 100 * s.recall(5, 0.3));
+              System.out.printf(Locale.ROOT, "%nheld-out NLQ at step %d (epoch %d): R@1 %.2f R@5 %.2f (IoU 0.3)%n",
+                  step, epoch, m.get("heldout_R@1_IoU0.3"), m.get("heldout_R@5_IoU0.3"));
+              return m;
+            } catch (java.io.IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          }
+        };
+        r = LavitiTrainer.train(data, cfg, o.withEvalEvery(evalEvery > 0 ? evalEvery : -1), listener, System.err);
+      }
+    } else {
+      r = LavitiTrainer.train(data, cfg, o, null, System.err);
+    }
     System.out.printf(Locale.ROOT, "trained %d steps on %d chunks; loss %.4f -> %.4f; checkpoint %s%n",
         r.steps(), data.chunks().size(), r.meanLoss(true, 5), r.meanLoss(false, 5), r.checkpoint());
+    System.out.println(verdict(r.curve()));
     return 0;
+  }
+
+  /**
+   * Whether the loss still falls at the end: the mean of the last tenth of the steps (at least 5)
+   * against the tenth before it; more than 3 % lower says more steps would likely help.
+   */
+  static String verdict(List<dev.moments.trainer.TrainingCurve.Point> curve) {
+    int n = curve.size();
+    int w = Math.max(5, n / 10);
+    if (n < 2 * w) {
+      return "convergence: too few steps to tell (" + n + ")";
+    }
+    double last = curve.subList(n - w, n).stream().mapToDouble(p -> p.loss()).average().orElseThrow();
+    double prev = curve.subList(n - 2 * w, n - w).stream().mapToDouble(p -> p.loss()).average().orElseThrow();
+    double drop = (prev - last) / Math.abs(prev);
+    if (drop > 0.03) {
+      return String.format(Locale.ROOT, "convergence: NOT converged, the loss still fell %.1f%% over the last %d steps "
+          + "(mean %.4f -> %.4f): more steps would likely help (--epochs, --max-steps)", 100 * drop, w, prev, last);
+    }
+    return String.format(Locale.ROOT, "convergence: the loss is flat over the last %d steps (mean %.4f -> %.4f, "
+        + "%+.1f%%)", w, prev, last, -100 * drop);
   }
 
   private TextEmbeddings textTable(Set<String> texts) throws Exception {

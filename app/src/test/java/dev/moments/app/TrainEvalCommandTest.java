@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moments.model.LavitiModel;
+import dev.moments.trainer.TrainingCurve;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,8 +55,16 @@ class TrainEvalCommandTest {
 
     Cli.Out resumed = Cli.run("train", "--narrations", data.resolve("narration.json").toString(), "--features",
         data.resolve("features").toString(), "--text-embeddings", npz, "--out", model.toString(),
-        "--config", "tiny", "--max-steps", "9", "--batch", "2", "--lr", "1e-3", "--chunk-sec", "60", "--resume");
+        "--config", "tiny", "--max-steps", "9", "--batch", "2", "--lr", "1e-3", "--chunk-sec", "60", "--resume",
+        "--eval-nlq", data.resolve("nlq_val.json").toString(), "--eval-every", "2");
     assertThat(resumed.rc()).as(resumed.err()).isZero();
+    // held-out recall as it trains: at steps 8 and 9 (the last), printed and kept beside the loss curve
+    assertThat(resumed.out()).contains("held-out NLQ (").contains("frame similarity R@1")
+        .contains("held-out NLQ at step 8 (epoch").contains("held-out NLQ at step 9 (epoch");
+    assertThat(resumed.out()).contains("convergence: too few steps to tell (9)");
+    List<String> evals = Files.readAllLines(model.resolve("epoch_metrics.csv"));
+    assertThat(evals).anyMatch(l -> l.matches("\\d+,8,heldout_R@1_IoU0.3,[0-9.]+"))
+        .anyMatch(l -> l.matches("\\d+,9,heldout_R@5_IoU0.3,[0-9.]+"));
     try (LavitiModel m = LavitiModel.load(model)) {
       assertThat(m.metadata().step()).isEqualTo(9);
     }
@@ -94,6 +104,19 @@ class TrainEvalCommandTest {
         data.resolve("features").toString(), "--model", model.toString(), "--text-embeddings", npz);
     assertThat(table.rc()).as(table.err()).isZero();
     assertThat(table.out()).contains("random scores").contains("frame similarity");
+  }
+
+  @Test
+  void the_verdict_says_when_the_loss_still_falls() {
+    List<TrainingCurve.Point> falling = new java.util.ArrayList<>();
+    List<TrainingCurve.Point> flat = new java.util.ArrayList<>();
+    for (int i = 1; i <= 200; i++) {
+      falling.add(new TrainingCurve.Point(i, 20.0 / Math.sqrt(i), 1e-3));
+      flat.add(new TrainingCurve.Point(i, 2.0 + 0.01 * Math.sin(i), 1e-3));
+    }
+    assertThat(TrainCommand.verdict(falling)).startsWith("convergence: NOT converged, the loss still fell")
+        .contains("over the last 20 steps");
+    assertThat(TrainCommand.verdict(flat)).startsWith("convergence: the loss is flat over the last 20 steps");
   }
 
   @Test

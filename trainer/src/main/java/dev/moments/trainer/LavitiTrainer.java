@@ -70,9 +70,11 @@ public final class LavitiTrainer {
    * @param seed seed of the initialisation and of all sampling
    * @param resume continue from the checkpoint in {@code out}
    * @param progress draw a progress bar on stderr
+   * @param evalEvery call the listener every this many steps and at the last one; 0: at the end of
+   *     each epoch; negative: ten times over the run
    */
   public record Options(Path out, int epochs, long maxSteps, int batch, double lr, long warmup, double clipNorm,
-      long seed, boolean resume, boolean progress) {
+      long seed, boolean resume, boolean progress, long evalEvery) {
     public Options {
       if (epochs < 1 || batch < 1 || maxSteps < 1) {
         throw new IllegalArgumentException("epochs, batch and max steps must be >= 1, got " + epochs + ", " + batch + ", " + maxSteps);
@@ -83,39 +85,43 @@ public final class LavitiTrainer {
     }
 
     public static Options defaults(Path out) {
-      return new Options(out, 20, Long.MAX_VALUE, 8, 1e-4, -1, 1.0, 0, false, false);
+      return new Options(out, 20, Long.MAX_VALUE, 8, 1e-4, -1, 1.0, 0, false, false, 0);
     }
 
     public Options withEpochs(int e) {
-      return new Options(out, e, maxSteps, batch, lr, warmup, clipNorm, seed, resume, progress);
+      return new Options(out, e, maxSteps, batch, lr, warmup, clipNorm, seed, resume, progress, evalEvery);
     }
 
     public Options withMaxSteps(long s) {
-      return new Options(out, epochs, s, batch, lr, warmup, clipNorm, seed, resume, progress);
+      return new Options(out, epochs, s, batch, lr, warmup, clipNorm, seed, resume, progress, evalEvery);
     }
 
     public Options withBatch(int b) {
-      return new Options(out, epochs, maxSteps, b, lr, warmup, clipNorm, seed, resume, progress);
+      return new Options(out, epochs, maxSteps, b, lr, warmup, clipNorm, seed, resume, progress, evalEvery);
     }
 
     public Options withLr(double l) {
-      return new Options(out, epochs, maxSteps, batch, l, warmup, clipNorm, seed, resume, progress);
+      return new Options(out, epochs, maxSteps, batch, l, warmup, clipNorm, seed, resume, progress, evalEvery);
     }
 
     public Options withWarmup(long w) {
-      return new Options(out, epochs, maxSteps, batch, lr, w, clipNorm, seed, resume, progress);
+      return new Options(out, epochs, maxSteps, batch, lr, w, clipNorm, seed, resume, progress, evalEvery);
     }
 
     public Options withSeed(long s) {
-      return new Options(out, epochs, maxSteps, batch, lr, warmup, clipNorm, s, resume, progress);
+      return new Options(out, epochs, maxSteps, batch, lr, warmup, clipNorm, s, resume, progress, evalEvery);
     }
 
     public Options withResume(boolean r) {
-      return new Options(out, epochs, maxSteps, batch, lr, warmup, clipNorm, seed, r, progress);
+      return new Options(out, epochs, maxSteps, batch, lr, warmup, clipNorm, seed, r, progress, evalEvery);
+    }
+
+    public Options withEvalEvery(long n) {
+      return new Options(out, epochs, maxSteps, batch, lr, warmup, clipNorm, seed, resume, progress, n);
     }
 
     public Options withProgress(boolean p) {
-      return new Options(out, epochs, maxSteps, batch, lr, warmup, clipNorm, seed, resume, p);
+      return new Options(out, epochs, maxSteps, batch, lr, warmup, clipNorm, seed, resume, p, evalEvery);
     }
   }
 
@@ -143,6 +149,11 @@ public final class LavitiTrainer {
   public interface EpochListener {
     /** Returns metrics to store with the checkpoint (may be empty). */
     Map<String, Double> onEpochEnd(int epoch, LavitiModel model);
+
+    /** The same at an evaluation after optimizer step {@code step} (1-based), in {@code epoch}. */
+    default Map<String, Double> onEvaluation(int epoch, long step, LavitiModel model) {
+      return onEpochEnd(epoch, model);
+    }
   }
 
   private LavitiTrainer() {}
@@ -203,6 +214,7 @@ public final class LavitiTrainer {
     private int skipped;
     private int skippedInARow;
     private long checkpointStep = -1;
+    private long evaluatedStep = -1;
 
     Run(TrainingSet data, LavitiModel model, Options o, State state, int stepsPerEpoch, EpochListener listener,
         PrintStream err) {
@@ -234,11 +246,16 @@ public final class LavitiTrainer {
       Files.createDirectories(o.out());
       long t0 = System.nanoTime();
       long startStep = state.step();
+      long planned = Math.min(state.totalSteps(), o.maxSteps());
+      long every = o.evalEvery() < 0 ? Math.max(1, planned / 10) : o.evalEvery();
       for (int epoch = state.epoch(); epoch < o.epochs(); epoch++) {
         List<Integer> order = epochOrder(epoch);
         for (int b = epoch == state.epoch() ? state.batchInEpoch() : 0; b < stepsPerEpoch; b++) {
           if (state.step() >= o.maxSteps()) {
             state = new State(state.step(), epoch, b, state.seed(), state.totalSteps(), state.warmup(), state.lr(), state.batch());
+            if (every > 0) {
+              evaluate(epoch + 1);
+            }
             checkpoint();
             return result();
           }
@@ -261,6 +278,9 @@ public final class LavitiTrainer {
           long done = state.step() + 1;
           curve.add(new TrainingCurve.Point(done, loss, lr));
           state = new State(done, epoch, b + 1, state.seed(), state.totalSteps(), state.warmup(), state.lr(), state.batch());
+          if (every > 0 && done % every == 0) {
+            evaluate(epoch + 1);
+          }
           if (bar != null) {
             double secs = (System.nanoTime() - t0) / 1e9;
             bar.update(done, Math.min(state.totalSteps(), o.maxSteps()), epoch + 1, o.epochs(), loss, lr,
@@ -268,13 +288,22 @@ public final class LavitiTrainer {
           }
         }
         state = new State(state.step(), epoch + 1, 0, state.seed(), state.totalSteps(), state.warmup(), state.lr(), state.batch());
-        if (listener != null) {
-          metrics = new LinkedHashMap<>(listener.onEpochEnd(epoch + 1, model));
-          curve.addEpochMetrics(epoch + 1, state.step(), metrics);
+        if (every <= 0 || epoch + 1 == o.epochs()) {
+          evaluate(epoch + 1);
         }
         checkpoint();
       }
       return result();
+    }
+
+    /** Asks the listener for metrics of the model as it is now (once per step at most). */
+    private void evaluate(int epoch) {
+      if (listener == null || state.step() == evaluatedStep) {
+        return;
+      }
+      evaluatedStep = state.step();
+      metrics = new LinkedHashMap<>(listener.onEvaluation(epoch, state.step(), model));
+      curve.addEpochMetrics(epoch, state.step(), metrics);
     }
 
     private Result result() {

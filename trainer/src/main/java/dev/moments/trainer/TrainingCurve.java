@@ -33,8 +33,9 @@ public final class TrainingCurve {
 
   private final Path dir;
   private final List<Point> points = new ArrayList<>();
-  private final Map<Integer, Map<String, Double>> epochMetrics = new TreeMap<>();
-  private final Map<Integer, Long> epochSteps = new TreeMap<>();
+  /** Evaluations by step: the epoch they fell in, and their metrics. */
+  private final Map<Long, Map<String, Double>> evalMetrics = new TreeMap<>();
+  private final Map<Long, Integer> evalEpochs = new TreeMap<>();
 
   TrainingCurve(Path dir) {
     this.dir = dir;
@@ -44,9 +45,10 @@ public final class TrainingCurve {
     points.add(p);
   }
 
+  /** Metrics of an evaluation at {@code step} (in {@code epoch}, 1-based). */
   void addEpochMetrics(int epoch, long step, Map<String, Double> metrics) {
-    epochMetrics.put(epoch, new TreeMap<>(metrics));
-    epochSteps.put(epoch, step);
+    evalMetrics.put(step, new TreeMap<>(metrics));
+    evalEpochs.put(step, epoch);
   }
 
   List<Point> points() {
@@ -78,9 +80,8 @@ public final class TrainingCurve {
         String[] f = line.split(",");
         long s = Long.parseLong(f[1]);
         if (s <= step) {
-          int e = Integer.parseInt(f[0]);
-          epochSteps.put(e, s);
-          epochMetrics.computeIfAbsent(e, k -> new TreeMap<>()).put(f[2], Double.parseDouble(f[3]));
+          evalEpochs.put(s, Integer.parseInt(f[0]));
+          evalMetrics.computeIfAbsent(s, k -> new TreeMap<>()).put(f[2], Double.parseDouble(f[3]));
         }
       }
     }
@@ -94,27 +95,30 @@ public final class TrainingCurve {
         sb.append(p.step()).append(',').append(p.loss()).append(',').append(p.lr()).append('\n');
       }
       Files.writeString(dir.resolve(CSV), sb);
-      if (!epochMetrics.isEmpty()) {
+      if (!evalMetrics.isEmpty()) {
         StringBuilder m = new StringBuilder("epoch,step,metric,value\n");
-        epochMetrics.forEach((e, ms) -> ms.forEach((k, v) ->
-            m.append(e).append(',').append(epochSteps.get(e)).append(',').append(k).append(',').append(v).append('\n')));
+        evalMetrics.forEach((st, ms) -> ms.forEach((k, v) ->
+            m.append(evalEpochs.get(st)).append(',').append(st).append(',').append(k).append(',').append(v).append('\n')));
         Files.writeString(dir.resolve(METRICS_CSV), m);
       }
-      ImageIO.write(render(points, epochMetrics, 900, 500), "png", dir.resolve(PNG).toFile());
+      ImageIO.write(render(points, evalMetrics, 900, 500), "png", dir.resolve(PNG).toFile());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  /** Draws loss against step with labelled axes and ticks. */
-  static BufferedImage render(List<Point> points, Map<Integer, Map<String, Double>> epochMetrics, int w, int h) {
+  /**
+   * Draws loss against step with labelled axes and ticks and, when evaluations were made, each
+   * evaluated metric against step on a 0-100 axis at the right (held-out recall in percent).
+   */
+  static BufferedImage render(List<Point> points, Map<Long, Map<String, Double>> evalMetrics, int w, int h) {
     BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = img.createGraphics();
     g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, w, h);
     int left = 80;
-    int right = w - 30;
+    int right = evalMetrics.isEmpty() ? w - 30 : w - 60;
     int top = 40;
     int bottom = h - 60;
     g.setColor(Color.BLACK);
@@ -161,13 +165,53 @@ public final class TrainingCurve {
       g.setStroke(new BasicStroke(1.5f));
       g.draw(line);
     }
-    g.setColor(Color.DARK_GRAY);
-    int y = top + 15;
-    for (Map.Entry<Integer, Map<String, Double>> e : epochMetrics.entrySet()) {
-      StringBuilder sb = new StringBuilder("epoch " + e.getKey() + ":");
-      e.getValue().forEach((k, v) -> sb.append(String.format(Locale.ROOT, " %s=%.2f", k, v)));
-      g.drawString(sb.toString(), right - 330, y);
-      y += 15;
+    if (!evalMetrics.isEmpty() && !points.isEmpty()) {
+      long s0 = points.get(0).step();
+      long s1 = Math.max(s0 + 1, points.get(points.size() - 1).step());
+      g.setColor(Color.BLACK);
+      g.drawLine(right, top, right, bottom);
+      for (int i = 0; i <= 5; i++) {
+        int yy = (int) (bottom - (bottom - top) * (double) i / 5);
+        g.drawLine(right, yy, right + 5, yy);
+        g.drawString(Integer.toString(20 * i), right + 8, yy + 4);
+      }
+      g.drawString("%", right + 8, top - 8);
+      Color[] colors = {new Color(214, 39, 40), new Color(44, 160, 44), new Color(148, 103, 189),
+          new Color(255, 127, 14)};
+      java.util.Set<String> names = new java.util.TreeSet<>();
+      evalMetrics.values().forEach(m -> names.addAll(m.keySet()));
+      int c = 0;
+      int ly = top + 15;
+      for (String name : names) {
+        g.setColor(colors[c++ % colors.length]);
+        Path2D path = new Path2D.Double();
+        boolean first = true;
+        for (Map.Entry<Long, Map<String, Double>> e : evalMetrics.entrySet()) {
+          Double v = e.getValue().get(name);
+          if (v == null) {
+            continue;
+          }
+          double x = left + (right - left) * (double) (e.getKey() - s0) / (s1 - s0);
+          double yv = bottom - (bottom - top) * Math.max(0, Math.min(100, v)) / 100;
+          g.fillOval((int) x - 3, (int) yv - 3, 6, 6);
+          if (first) {
+            path.moveTo(x, yv);
+            first = false;
+          } else {
+            path.lineTo(x, yv);
+          }
+        }
+        g.draw(path);
+        Map.Entry<Long, Map<String, Double>> last = null;
+        for (Map.Entry<Long, Map<String, Double>> e : evalMetrics.entrySet()) {
+          if (e.getValue().containsKey(name)) {
+            last = e;
+          }
+        }
+        g.drawString(String.format(Locale.ROOT, "%s (last %.2f at step %d)", name, last.getValue().get(name),
+            last.getKey()), right - 330, ly);
+        ly += 15;
+      }
     }
     g.dispose();
     return img;
