@@ -45,6 +45,13 @@ final class BenchReferences {
   static final String WHEEL_DEPS = "python3-sympy python3-networkx python3-jinja2 python3-filelock "
       + "python3-fsspec python3-typing-extensions";
 
+  /** Local wheel directories newer pure-Python dependencies of the 2.x wheel are taken from. */
+  static final List<Path> LOCAL_WHEELS = List.of(Path.of("/opt/wheels"), Path.of("/opt/pypi/files"),
+      Path.of("/opt/pypi-more/files"));
+
+  /** What torch 2.x asks for where Debian 12's package is older (installed from LOCAL_WHEELS). */
+  static final List<String> PY_DEPS = List.of("typing_extensions>=4.10", "sympy>=1.13.3");
+
   /** Where a 2.x CPU wheel is looked for, after $MOMENTS_TORCH_WHEEL. */
   static final List<Path> WHEEL_DIRS = List.of(Path.of("/opt/wheels"), Path.of("/opt/pypi-more/files"));
 
@@ -206,12 +213,28 @@ final class BenchReferences {
         deleteTree(tmp);
         String err = run(List.of(DEBIAN_PYTHON.toString(), "-m", "venv", "--system-site-packages", tmp.toString()));
         if (err == null) {
-          err = run(List.of(tmp.resolve("bin/python").toString(), "-m", "pip", "install", "--quiet",
-              "--no-deps", "--no-index", "--disable-pip-version-check", wheel.toString()));
+          // Debian 12's typing-extensions (4.4) and sympy (1.11) are older than torch 2.x asks for
+          // (>= 4.10, >= 1.13.3; 2.13 does not import with 4.4): take newer pure-Python wheels from
+          // the machine's wheel directories when they hold them, else Debian's stay in use.
+          List<String> pip = new ArrayList<>(List.of(tmp.resolve("bin/python").toString(), "-m", "pip",
+              "install", "--quiet", "--no-deps", "--no-index", "--disable-pip-version-check"));
+          for (Path d : LOCAL_WHEELS) {
+            pip.addAll(List.of("--find-links", d.toString()));
+          }
+          pip.add(wheel.toString());
+          List<String> withDeps = new ArrayList<>(pip);
+          withDeps.addAll(PY_DEPS);
+          err = run(withDeps) == null ? null : run(pip);
         }
         if (err != null) {
           out.println("reference missing: PyTorch 2.x CPU wheel: making its venv failed (" + err
               + "); install it with: " + install);
+          deleteTree(tmp);
+          return null;
+        }
+        JsonNode d = describe(tmp.resolve("bin/python"), threads);
+        if (reference(tmp.resolve("bin/python"), d) == null) {
+          out.println(notImporting(venv, d));
           deleteTree(tmp);
           return null;
         }
@@ -231,11 +254,16 @@ final class BenchReferences {
     JsonNode d = describe(python, threads);
     Reference r = reference(python, d);
     if (r == null) {
-      out.println("reference missing: PyTorch 2.x CPU wheel in " + venv + " does not import ("
-          + (d == null ? "does not run" : d.path("error").asText("?")) + "); install its Python deps with: "
-          + "apt-get install " + WHEEL_DEPS);
+      out.println(notImporting(venv, d));
     }
     return r;
+  }
+
+  private static String notImporting(Path venv, JsonNode d) {
+    return "reference missing: PyTorch 2.x CPU wheel in " + venv + " does not import ("
+        + (d == null ? "does not run" : d.path("error").asText("?")) + "); install its Python deps with: "
+        + "apt-get install " + WHEEL_DEPS + " and, where Debian's are too old, " + venv
+        + "/bin/python -m pip install --no-deps 'typing_extensions>=4.10' 'sympy>=1.13.3'";
   }
 
   /** Runs a command to its end; null when it succeeded, else its exit code and last output line. */
