@@ -11,9 +11,15 @@ per batch size: {"batch": B, "images": N, "seconds": T, "images_per_s": R}.
 """
 import argparse
 import json
+import sys
 import time
 
-import torch
+import torch_env  # bench/, next to this script
+
+if __name__ == "__main__":
+  torch_env.ensure(sys.argv)  # threads and allocator, before torch loads (see torch_env.py)
+
+import torch  # noqa: E402
 
 
 def main():

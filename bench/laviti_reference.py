@@ -12,15 +12,22 @@ NOTE: the DJL trainer matches predictions to narrations with a Hungarian solver 
 100, well under 1 ms); this script uses the identity matching instead (no SciPy here), which
 leaves the tensor work identical.
 
-Run with Debian's /usr/bin/python3 (torch 1.13):
+Run by `moments bench train` / `bench index` under every PyTorch found (Debian's python3-torch
+and the 2.x CPU wheel), in the environment of torch_env.py; by hand:
   /usr/bin/python3 bench/laviti_reference.py --batch 1,8 --steps 3 --warmup 1 --json
 """
 import argparse
 import json
 import math
+import sys
 import time
 
-import torch
+import torch_env  # bench/, next to this script
+
+if __name__ == "__main__":
+  torch_env.ensure(sys.argv)  # threads and allocator, before torch loads (see torch_env.py)
+
+import torch  # noqa: E402
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -127,7 +134,7 @@ def sigmoid_loss(cos, scale, bias):
     return F.softplus(-y * (cos * scale + bias)).sum() / g
 
 
-def bench(batch, steps, warmup, t=3600, c=1024, text=1024, g=100, seed=0):
+def bench(batch, steps, warmup, t=3600, c=1024, text=1024, g=100, seed=0, train=True):
     torch.manual_seed(seed)
     model = Laviti(c=c, text=text)
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
@@ -140,7 +147,7 @@ def bench(batch, steps, warmup, t=3600, c=1024, text=1024, g=100, seed=0):
     gt_pos = [(torch.rand(g).tolist(), torch.rand(g).tolist()) for _ in range(batch)]
     gt_w = [(interp_weights(s, model.te.shape[0]), interp_weights(e, model.te.shape[0])) for s, e in gt_pos]
     times = []
-    for i in range(warmup + steps):
+    for i in range(warmup + steps if train else 0):
         t0 = time.perf_counter()
         v, s, e = model(frames, tw)
         scale = model.logit_scale.exp()
@@ -158,15 +165,22 @@ def bench(batch, steps, warmup, t=3600, c=1024, text=1024, g=100, seed=0):
         opt.step()
         if i >= warmup:
             times.append((time.perf_counter() - t0) * 1000)
+    def infer(x, w):
+        v, s, e = model(x, w)
+        if not train:  # the indexer's path: start/end = argmax of similarity to the TEs
+            te = F.normalize(model.te, dim=-1)
+            (s @ te.T).argmax(dim=-1).tolist(), (e @ te.T).argmax(dim=-1).tolist()
+        return v
+
     with torch.no_grad():
         one = frames[:1]
-        model(one, tw[:1])
+        infer(one, tw[:1])
         t0 = time.perf_counter()
         reps = max(1, steps)
         for _ in range(reps):
-            model(one, tw[:1])
+            infer(one, tw[:1])
         fwd_ms = (time.perf_counter() - t0) * 1000 / reps
-    return {"batch": batch, "ms_per_step": sum(times) / len(times), "steps": steps,
+    return {"batch": batch, "ms_per_step": sum(times) / len(times) if times else None, "steps": steps,
             "forward_ms_batch1": fwd_ms, "windows_per_sec": 1000.0 / fwd_ms}
 
 
@@ -178,14 +192,17 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--frames", type=int, default=3600)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--forward-only", action="store_true",
+                    help="skip the training steps; time --steps forward passes of one window "
+                         "with the start/end argmax (what `bench index` compares)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
     for b in [int(x) for x in a.batch.split(",")]:
-        r = bench(b, a.steps, a.warmup, t=a.frames)
+        r = bench(b, a.steps, a.warmup, t=a.frames, train=not a.forward_only)
         r["threads"] = a.threads
         r["torch"] = torch.__version__
-        if a.json:
+        if a.json or a.forward_only:
             print(json.dumps(r), flush=True)
         else:
             print("pytorch batch %d: %.1f ms/step (forward-only %.1f ms/window, %.2f windows/s)"

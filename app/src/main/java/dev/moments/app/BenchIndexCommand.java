@@ -1,20 +1,21 @@
 package dev.moments.app;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.moments.indexer.stream.InferenceBenchmark;
 import dev.moments.model.LavitiConfig;
 import dev.moments.model.LavitiModel;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code moments bench index}: windows/s of the indexer's model inference vs PyTorch. */
+/**
+ * {@code moments bench index}: windows/s of the indexer's model inference vs the PyTorch reference
+ * (forward + start/end argmax) under every PyTorch build found ({@link BenchReferences}).
+ */
 @Command(name = "index", mixinStandardHelpOptions = true,
     description = "Windows/s of LAVITI inference on a 600 s window (3600 x 1024 random features) "
         + "for the paper-size model, next to the PyTorch reference bench/laviti_reference.py.")
@@ -31,48 +32,59 @@ final class BenchIndexCommand implements Callable<Integer> {
   int windows;
 
   @Option(names = "--reference", defaultValue = "bench/laviti_reference.py", paramLabel = "FILE",
-      description = "PyTorch reference script, run with /usr/bin/python3 (default: ${DEFAULT-VALUE}).")
+      description = "PyTorch reference script (default: ${DEFAULT-VALUE}).")
   Path reference;
+
+  @Option(names = "--python", split = ",", paramLabel = "PY",
+      description = "Pythons with torch to run the reference with (default: /usr/bin/python3 with "
+          + "python3-torch and a venv with the 2.x CPU wheel, made on first use).")
+  List<Path> python;
 
   @Override
   public Integer call() throws IOException, InterruptedException {
+    int threads = Integer.getInteger("ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors());
+    List<BenchReferences.Reference> refs = model == null ? BenchReferences.find(python, threads, System.out)
+        : List.of();
+    if (model != null) {
+      System.out.println("no PyTorch reference: " + reference + " times a random paper-size model only");
+    }
+    double djl;
     try (LavitiModel m = model != null ? LavitiModel.load(model)
         : LavitiModel.random(LavitiConfig.paper(), "bench", 6.0, 1)) {
       var c = m.config();
-      System.out.printf("model: D=%d, %d+%d layers, %d heads, M=%d, C=%d (%s)%n", c.dModel(),
+      System.out.printf("model: D=%d, %d+%d layers, %d heads, M=%d, C=%d (%s), %d threads%n", c.dModel(),
           c.encoderLayers(), c.decoderLayers(), c.heads(), c.numQueries(), c.featureDim(),
-          model != null ? model : "random paper-size");
+          model != null ? model : "random paper-size", threads);
+      String before = BenchReferences.loadavg();
       var r = InferenceBenchmark.run(m, frames, 6.0, 1, windows, 7);
-      System.out.printf("DJL:     %.1f ms/window, %.3f windows/s (%d frames x %d, %d moments/window, "
-          + "%d timed)%n", r.msPerWindow(), r.windowsPerSecond(), r.frames(), r.featureDim(),
-          r.moments(), r.windows());
-      Double ref = reference();
-      if (ref != null) {
-        System.out.printf("PyTorch: %.1f ms/window, %.3f windows/s; DJL/PyTorch = %.2f%n",
-            1000 / ref, ref, r.windowsPerSecond() / ref);
+      djl = r.windowsPerSecond();
+      System.out.printf(Locale.ROOT, "%-22s %7.1f ms/window, %.3f windows/s (%d frames x %d, %d moments/window, "
+          + "%d timed); %s%n", "DJL", r.msPerWindow(), r.windowsPerSecond(), r.frames(), r.featureDim(),
+          r.moments(), r.windows(), BenchReferences.load(before, BenchReferences.loadavg()));
+    }
+    BenchReferences.Reference best = null;
+    double bestRate = 0;
+    List<String> args = List.of(BenchReferences.script(reference).toString(), "--forward-only", "--batch", "1",
+        "--steps", Integer.toString(windows), "--warmup", "1", "--threads", Integer.toString(threads),
+        "--frames", Integer.toString(frames));
+    for (BenchReferences.Reference ref : refs) {
+      String before = BenchReferences.loadavg();
+      List<JsonNode> rows = BenchReferences.runJson(ref, args, threads, System.out);
+      String load = BenchReferences.load(before, BenchReferences.loadavg());
+      if (rows.isEmpty()) {
+        continue;
+      }
+      double rate = rows.get(0).get("windows_per_sec").asDouble();
+      System.out.printf(Locale.ROOT, "%-22s %7.1f ms/window, %.3f windows/s (forward + start/end argmax); %s%n",
+          ref.name(), 1000 / rate, rate, load);
+      if (rate > bestRate) {
+        best = ref;
+        bestRate = rate;
       }
     }
+    if (best != null) {
+      System.out.println(BenchReferences.ratio("windows/s", djl, bestRate, best.name()));
+    }
     return 0;
-  }
-
-  /** Windows/s of the reference's forward-only batch-1 timing, or null when it cannot run. */
-  private Double reference() throws IOException, InterruptedException {
-    Path python = Path.of("/usr/bin/python3");
-    if (!Files.isRegularFile(reference) || !Files.isExecutable(python)) {
-      System.out.println("PyTorch: not run (" + reference + " or " + python + " missing)");
-      return null;
-    }
-    Process p = new ProcessBuilder(List.of(python.toString(), reference.toString(), "--batch", "1",
-        "--steps", "1", "--warmup", "1", "--threads",
-        Integer.toString(Runtime.getRuntime().availableProcessors()), "--frames",
-        Integer.toString(frames), "--json")).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    int rc = p.waitFor();
-    Matcher m = Pattern.compile("\"windows_per_sec\":\\s*([0-9.eE+-]+)").matcher(out);
-    if (rc != 0 || !m.find()) {
-      System.out.println("PyTorch: reference failed (exit " + rc + "): " + out.strip());
-      return null;
-    }
-    return Double.parseDouble(m.group(1));
   }
 }

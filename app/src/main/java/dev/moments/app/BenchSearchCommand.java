@@ -45,6 +45,7 @@ final class BenchSearchCommand implements Callable<Integer> {
   public Integer call() {
     System.out.printf("bench search: %,d moments, dim %d, %d clusters, %d queries, k=%d%n",
         moments, dim, clusters, queries, k);
+    String before = BenchReferences.loadavg();
     var r = new SearchBenchmark(new SearchBenchmark.Params(
         moments, dim, queries, k, clusters, noise, seed, dir)).run(System.out);
     System.out.printf("indexing: %,.0f moments/s (%.1f s for %,d), %,d bytes on disk%n",
@@ -53,6 +54,8 @@ final class BenchSearchCommand implements Callable<Integer> {
         r.k(), r.recall(), r.queries());
     System.out.printf("latency: p50 %.2f ms, p99 %.2f ms, mean %.2f ms%n",
         r.p50Ms(), r.p99Ms(), r.meanMs());
+    System.out.println(BenchReferences.load(before, BenchReferences.loadavg())
+        + " (indexing, exact brute force and the timed queries)");
     return 0;
   }
 }
