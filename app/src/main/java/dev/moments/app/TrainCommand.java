@@ -58,6 +58,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--epochs", defaultValue = "20", description = "Epochs (default: ${DEFAULT-VALUE}).")
   int epochs;
 
+  @Option(names = "--steps", defaultValue = "0", paramLabel = "N",
+      description = "Budget the run in optimizer steps: as many epochs as N steps take, the learning-rate schedule "
+          + "spanning them (instead of --epochs); 0 = use --epochs (default: ${DEFAULT-VALUE}).")
+  long steps;
+
   @Option(names = "--max-steps", defaultValue = "0", description = "Stop after this many steps; 0 = no limit.")
   long maxSteps;
 
@@ -115,17 +120,23 @@ final class TrainCommand implements Callable<Integer> {
       throw new IllegalArgumentException("config expects features of dim " + cfg.featureDim() + " and text of dim "
           + cfg.textDim() + ", the data has " + data.featureDim() + " and " + data.textDim());
     }
-    LavitiTrainer.Options o = LavitiTrainer.Options.defaults(out).withEpochs(epochs).withBatch(batch).withLr(lr)
-        .withSeed(seed).withResume(resume).withProgress(true);
-    if (maxSteps > 0) {
-      o = o.withMaxSteps(maxSteps);
-    }
     long perEpoch = (data.chunks().size() + batch - 1) / batch;
-    long planned = Math.min((long) epochs * perEpoch, maxSteps > 0 ? maxSteps : Long.MAX_VALUE);
+    int runEpochs = steps > 0 ? (int) Math.min(Integer.MAX_VALUE, (steps + perEpoch - 1) / perEpoch) : epochs;
+    long stopAt = steps > 0 ? (maxSteps > 0 ? Math.min(steps, maxSteps) : steps) : maxSteps;
+    LavitiTrainer.Options o = LavitiTrainer.Options.defaults(out).withEpochs(runEpochs).withBatch(batch).withLr(lr)
+        .withSeed(seed).withResume(resume).withProgress(true);
+    if (stopAt > 0) {
+      o = o.withMaxSteps(stopAt);
+    }
+    long planned = Math.min((long) runEpochs * perEpoch, stopAt > 0 ? stopAt : Long.MAX_VALUE);
+    if (steps > 0) {
+      System.err.printf(Locale.ROOT, "budget: %d steps = %d epochs of %d steps (%d chunks, batch %d)%n", planned,
+          runEpochs, perEpoch, data.chunks().size(), batch);
+    }
     if (planned < 500) {
       System.err.printf(Locale.ROOT, "note: %d optimizer steps planned (%d epochs x %d steps of %d chunks); small "
-          + "datasets need more: budget in steps with --epochs high and --max-steps N, and check the verdict at the "
-          + "end and %s%n", planned, epochs, perEpoch, batch, out.resolve("training_curve.png"));
+          + "datasets need more: budget the run in steps with --steps N, and check the verdict at the end and %s%n",
+          planned, runEpochs, perEpoch, batch, out.resolve("training_curve.png"));
     }
     LavitiTrainer.Result r;
     if (evalNlq != null) {
@@ -184,7 +195,7 @@ final class TrainCommand implements Callable<Integer> {
     double drop = (prev - last) / Math.abs(prev);
     if (drop > 0.03) {
       return String.format(Locale.ROOT, "convergence: NOT converged, the loss still fell %.1f%% over the last %d steps "
-          + "(mean %.4f -> %.4f): more steps would likely help (--epochs, --max-steps)", 100 * drop, w, prev, last);
+          + "(mean %.4f -> %.4f): more steps would likely help (--steps)", 100 * drop, w, prev, last);
     }
     return String.format(Locale.ROOT, "convergence: the loss is flat over the last %d steps (mean %.4f -> %.4f, "
         + "%+.1f%%)", w, prev, last, -100 * drop);

@@ -107,6 +107,24 @@ class TrainEvalCommandTest {
   }
 
   @Test
+  void a_step_budget_runs_as_many_epochs_as_it_takes() throws Exception {
+    Path data = dir.resolve("synth-steps");
+    assertThat(Cli.run("synth", "features", "--out", data.toString(), "--videos", "4", "--minutes", "2",
+        "--dim", "16").rc()).isZero();
+    Path model = dir.resolve("model-steps");
+    Cli.Out train = Cli.run("train", "--narrations", data.resolve("narration.json").toString(), "--features",
+        data.resolve("features").toString(), "--text-embeddings", data.resolve("text_embeddings.npz").toString(),
+        "--out", model.toString(), "--config", "tiny", "--epochs", "1", "--steps", "11", "--batch", "2",
+        "--lr", "1e-3", "--chunk-sec", "60");
+    assertThat(train.rc()).isZero();
+    // 3 training videos x 2 min of 60 s chunks = 6 chunks, 3 steps per epoch: 11 steps take 4 epochs
+    assertThat(train.out()).contains("trained 11 steps on 6 chunks");
+    try (LavitiModel m = LavitiModel.load(model)) {
+      assertThat(m.metadata().step()).isEqualTo(11);
+    }
+  }
+
+  @Test
   void the_verdict_says_when_the_loss_still_falls() {
     List<TrainingCurve.Point> falling = new java.util.ArrayList<>();
     List<TrainingCurve.Point> flat = new java.util.ArrayList<>();
