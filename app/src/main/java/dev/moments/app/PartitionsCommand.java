@@ -5,7 +5,6 @@ import dev.moments.indexer.stream.PartitionGrowth;
 import dev.moments.topics.Topics;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -14,12 +13,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.MemberDescription;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import picocli.CommandLine.Command;
@@ -103,28 +98,15 @@ final class PartitionsCommand implements Callable<Integer> {
         }
       }
     }
-    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-    Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
-    for (int p = 0; p < n; p++) {
-      latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
-      earliest.put(new TopicPartition(topic, p), OffsetSpec.earliest());
-    }
-    ListOffsetsOptions committedOnly = new ListOffsetsOptions(IsolationLevel.READ_COMMITTED);
-    var ends = admin.listOffsets(latest, committedOnly).all().get(30, TimeUnit.SECONDS);
-    var starts = admin.listOffsets(earliest, committedOnly).all().get(30, TimeUnit.SECONDS);
-    Map<TopicPartition, OffsetAndMetadata> done = PartitionGrowth.committed(admin, group);
     System.out.printf("%s: %d partitions, %s group %s: %d instance(s)%n", topic, n, service, group,
         members.size());
     System.out.printf("  %-9s %12s %12s %10s  %s%n", "partition", "consumed", "end", "lag", "owner");
     long total = 0;
-    for (int p = 0; p < n; p++) {
-      TopicPartition tp = new TopicPartition(topic, p);
-      OffsetAndMetadata c = done.get(tp);
-      long end = ends.get(tp).offset();
-      long from = c != null ? c.offset() : starts.get(tp).offset();
-      total += end - from;
-      System.out.printf("  %-9d %12s %12d %10d  %s%n", p, c == null ? "-" : Long.toString(c.offset()), end,
-          end - from, owner.getOrDefault(p, members.isEmpty() ? "(stopped)" : "(none)"));
+    for (var e : PartitionGrowth.progress(admin, group, topic).entrySet()) {
+      PartitionGrowth.Progress pr = e.getValue();
+      total += pr.lag();
+      System.out.printf("  %-9d %12s %12d %10d  %s%n", e.getKey(), pr.committed() == null ? "-" : pr.committed(),
+          pr.end(), pr.lag(), owner.getOrDefault(e.getKey(), members.isEmpty() ? "(stopped)" : "(none)"));
     }
     System.out.printf("  lag %d in all%n%n", total);
   }

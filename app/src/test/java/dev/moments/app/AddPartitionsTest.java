@@ -37,12 +37,9 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
@@ -235,21 +232,8 @@ class AddPartitionsTest {
 
   private static long lag(Admin admin, String group, String topic) {
     try {
-      int n = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic)
-          .partitions().size();
-      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-      for (int p = 0; p < n; p++) {
-        latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
-      }
-      var ends = admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
-      Map<TopicPartition, OffsetAndMetadata> done = admin.listConsumerGroupOffsets(group)
-          .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
-      long lag = 0;
-      for (var e : ends.entrySet()) {
-        OffsetAndMetadata c = done.get(e.getKey());
-        lag += e.getValue().offset() - (c == null ? 0 : c.offset());
-      }
-      return lag;
+      return PartitionGrowth.progress(admin, group, topic).values().stream()
+          .mapToLong(PartitionGrowth.Progress::lag).sum();
     } catch (Exception e) {
       return -1;
     }

@@ -350,8 +350,15 @@ public final class PartitionGrowth {
     }
   }
 
-  /** Fails unless the group has consumed every committed record of {@code topic}. */
-  private static void requireDrained(Admin admin, String group, String topic, String what, String service)
+  /**
+   * Where {@code group} stands on one partition of a topic: its committed offset (null when it
+   * never committed there; it then starts at the partition's beginning), the end of committed
+   * records, and the records between.
+   */
+  public record Progress(Long committed, long end, long lag) {}
+
+  /** {@code group}'s progress on every partition of {@code topic}, by partition (read_committed ends). */
+  public static Map<Integer, Progress> progress(Admin admin, String group, String topic)
       throws InterruptedException, ExecutionException, TimeoutException {
     int n = admin.describeTopics(List.of(topic)).allTopicNames().get(CALL.toSeconds(), TimeUnit.SECONDS)
         .get(topic).partitions().size();
@@ -365,21 +372,31 @@ public final class PartitionGrowth {
     var ends = admin.listOffsets(latest, committedOnly).all().get(CALL.toSeconds(), TimeUnit.SECONDS);
     var starts = admin.listOffsets(earliest, committedOnly).all().get(CALL.toSeconds(), TimeUnit.SECONDS);
     Map<TopicPartition, OffsetAndMetadata> done = committed(admin, group);
-    Map<Integer, Long> lag = new TreeMap<>();
+    Map<Integer, Progress> out = new TreeMap<>();
     for (int p = 0; p < n; p++) {
       TopicPartition tp = new TopicPartition(topic, p);
       OffsetAndMetadata c = done.get(tp);
+      long end = ends.get(tp).offset();
       long from = c != null ? c.offset() : starts.get(tp).offset();
-      long behind = ends.get(tp).offset() - from;
-      if (behind > 0) {
-        lag.put(p, behind);
-      }
+      out.put(p, new Progress(c == null ? null : c.offset(), end, end - from));
     }
+    return out;
+  }
+
+  /** Fails unless the group has consumed every committed record of {@code topic}. */
+  private static void requireDrained(Admin admin, String group, String topic, String what, String service)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    Map<Integer, Long> lag = new TreeMap<>();
+    progress(admin, group, topic).forEach((p, pr) -> {
+      if (pr.lag() > 0) {
+        lag.put(p, pr.lag());
+      }
+    });
     if (!lag.isEmpty()) {
       long total = lag.values().stream().mapToLong(Long::longValue).sum();
       throw new IllegalStateException(total + " " + what + " in " + topic + " (by partition: " + lag
           + "): a stream's older records would be processed beside its newer ones on another partition. Stop "
-          + "the cameras (ingest), run " + service + " until its lag is 0 (moments partitions show, or /metrics), "
+          + "the cameras (ingest), run " + service + " until its lag is 0 ('moments partitions', or /metrics), "
           + "stop it, and run this again");
     }
   }
