@@ -1,0 +1,90 @@
+package dev.moments.model.rank;
+
+/**
+ * Frame evidence as kept for ranking: one L2-normalised vector per whole second of a stream, the
+ * mean of the L2-normalised frame features captured in that second (second {@code i} covers capture
+ * times {@code [origin + i s, origin + (i + 1) s)}). Seconds without a frame hold a zero vector
+ * (similarity 0). Offline evaluation pools a clip's features with {@link #pool} and the served
+ * search stores what the same function gives, so both rank from identical evidence.
+ */
+public final class FrameEvidence {
+  private FrameEvidence() {}
+
+  /**
+   * Per-second evidence of {@code frames} sampled at {@code fps} (frame {@code t} at {@code t / fps}
+   * seconds from the first).
+   */
+  public static float[][] pool(float[][] frames, double fps) {
+    if (!(fps > 0)) {
+      throw new IllegalArgumentException("fps must be positive, got " + fps);
+    }
+    if (frames.length == 0) {
+      return new float[0][];
+    }
+    int dim = frames[0].length;
+    int seconds = (int) Math.floor((frames.length - 1) / fps) + 1;
+    double[][] sum = new double[seconds][dim];
+    for (int t = 0; t < frames.length; t++) {
+      float[] f = frames[t];
+      if (f.length != dim) {
+        throw new IllegalArgumentException("frame " + t + " has " + f.length + " values, frame 0 has " + dim);
+      }
+      double n = norm(f);
+      if (n == 0) {
+        continue;
+      }
+      double[] s = sum[(int) Math.floor(t / fps)];
+      for (int i = 0; i < dim; i++) {
+        s[i] += f[i] / n;
+      }
+    }
+    float[][] out = new float[seconds][];
+    for (int i = 0; i < seconds; i++) {
+      out[i] = normalized(sum[i]);
+    }
+    return out;
+  }
+
+  /** Cosine of {@code query} with each evidence second (evidence is unit length or zero). */
+  public static double[] scores(float[] query, float[][] evidence) {
+    double qn = norm(query);
+    double[] out = new double[evidence.length];
+    for (int i = 0; i < evidence.length; i++) {
+      float[] e = evidence[i];
+      if (e.length != query.length) {
+        throw new IllegalArgumentException("query has " + query.length + " dimensions, frame evidence "
+            + e.length + " (text and frame features must share one space)");
+      }
+      double dot = 0;
+      for (int j = 0; j < e.length; j++) {
+        dot += (double) query[j] * e[j];
+      }
+      out[i] = qn == 0 ? 0 : dot / qn;
+    }
+    return out;
+  }
+
+  private static double norm(float[] v) {
+    double s = 0;
+    for (float x : v) {
+      s += (double) x * x;
+    }
+    return Math.sqrt(s);
+  }
+
+  private static float[] normalized(double[] v) {
+    double s = 0;
+    for (double x : v) {
+      s += x * x;
+    }
+    float[] out = new float[v.length];
+    if (s == 0) {
+      return out;
+    }
+    double inv = 1 / Math.sqrt(s);
+    for (int i = 0; i < v.length; i++) {
+      out[i] = (float) (v[i] * inv);
+    }
+    return out;
+  }
+}
