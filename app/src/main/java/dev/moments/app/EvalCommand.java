@@ -7,6 +7,8 @@ import dev.moments.eval.CharadesScores;
 import dev.moments.eval.NlqMetrics;
 import dev.moments.eval.NlqPredictions;
 import dev.moments.eval.Reports;
+import dev.moments.model.rank.Rankers;
+import dev.moments.model.rank.SpanRanker;
 import dev.moments.trainer.ego4d.NlqAnnotations;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -99,19 +101,22 @@ final class EvalCommand implements Runnable {
 
   /** {@code moments eval nlq}: zero-shot NLQ of a LAVITI checkpoint, next to the baselines. */
   @Command(name = "nlq", mixinStandardHelpOptions = true,
-      description = "Zero-shot Ego4D NLQ of a model: rank its moments by similarity with each query, "
-          + "write the official prediction JSON and print R@{1,3,5} x IoU{0.3,0.5} and mean IoU next to "
-          + "the random-interval and frame-similarity baselines.")
+      description = "Zero-shot Ego4D NLQ: every query ranked from the same evidence (the clip's frame "
+          + "features pooled per second, the model's moments) by four rankers side by side: the model "
+          + "alone (LAVITI-only), frame similarity alone (frame-only), both fused (what the served search "
+          + "returns) and random intervals, then the fused ranker with the model's weight at 0 (how much of "
+          + "the fusion is the frame contrast alone); prints R@{1,3,5} x IoU{0.3,0.5} and mean IoU of each.")
   static final class Nlq implements Callable<Integer> {
     @Option(names = "--annotations", required = true, paramLabel = "FILE", description = "nlq_val.json (official layout).")
     Path annotations;
 
     @Mixin ModelRun run;
 
-    @Option(names = "--predictions-out", paramLabel = "FILE", description = "Write the official prediction JSON here.")
+    @Option(names = "--predictions-out", paramLabel = "FILE",
+        description = "Write the fused ranker's predictions (the official prediction JSON) here.")
     Path predictionsOut;
 
-    @Option(names = "--json", description = "Print the model's metrics as one JSON object (percent).")
+    @Option(names = "--json", description = "Print the fused ranker's metrics as one JSON object (percent).")
     boolean json;
 
     @Override
@@ -121,28 +126,38 @@ final class EvalCommand implements Runnable {
       try (dev.moments.model.LavitiModel m = run.loadModel();
           dev.moments.featurizer.encoder.TextEncoder encoder = textEncoder(run.textEmbeddings, run.textEncoder)) {
         dev.moments.eval.QueryText text = dev.moments.eval.QueryText.fromEncoder(encoder);
-        dev.moments.eval.NlqEvaluator.Run result = new dev.moments.eval.NlqEvaluator(m, text,
-            new dev.moments.eval.NlqEvaluator.Options(run.window(m), run.stride(m), 5, 0.95)).run(gt, features);
+        Map<String, SpanRanker> rankers = new LinkedHashMap<>();
+        rankers.put(m.modelId() + " (LAVITI-only)", Rankers.laviti());
+        rankers.put("frame-only", Rankers.frames());
+        rankers.put(FUSED, Rankers.fused());
+        rankers.put("random intervals", Rankers.random(0));
+        rankers.put("(fused without LAVITI)", Rankers.fused(0));
+        dev.moments.eval.NlqEvaluator.Ranked result = new dev.moments.eval.NlqEvaluator(m, text,
+            new dev.moments.eval.NlqEvaluator.Options(run.window(m), run.stride(m), 5, 0.95))
+            .runRanked(gt, features, rankers);
+        List<NlqPredictions.Result> fused = result.predictions().get(FUSED);
         if (predictionsOut != null) {
-          NlqPredictions.write(predictionsOut, result.predictions());
+          NlqPredictions.write(predictionsOut, fused);
         }
-        NlqMetrics.Scores scores = NlqMetrics.score(gt, result.predictions());
+        NlqMetrics.Scores scores = NlqMetrics.score(gt, fused);
         if (json) {
           System.out.println(Reports.json(scores.asMap()));
           return 0;
         }
         Map<String, NlqMetrics.Scores> rows = new LinkedHashMap<>();
-        rows.put(m.modelId(), scores);
-        rows.put("random intervals", NlqMetrics.score(gt, Baselines.randomIntervals(gt, 5, 0)));
-        rows.put("frame similarity", NlqMetrics.score(gt, Baselines.frameSimilarity(gt, features, text, 5)));
+        for (Map.Entry<String, List<NlqPredictions.Result>> e : result.predictions().entrySet()) {
+          rows.put(e.getKey(), NlqMetrics.score(gt, e.getValue()));
+        }
         System.out.print(Reports.nlqTable(rows));
         System.out.println(Reports.nlqCounts(scores));
         if (predictionsOut != null) {
-          System.out.println("predictions: " + predictionsOut);
+          System.out.println("predictions (fused): " + predictionsOut);
         }
         return 0;
       }
     }
+
+    private static final String FUSED = "fused";
   }
 
   /** {@code moments eval score-nlq}. */

@@ -52,11 +52,16 @@ final class SynthCommand implements Runnable {
         description = "Random seed; the same seed gives the same bytes (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--hard",
+        description = "A harder world: look-alike object pairs (cosine 0.8), three times the background "
+            + "drift, noisier frames and noisier, vaguer query texts (see docs/eval.md).")
+    boolean hard;
+
     @Override
     public Integer call() throws Exception {
       int val = valVideos > 0 ? valVideos : Math.max(1, videos / 4);
       SynthFeatures.Summary s = SynthFeatures.generate(
-          out, new SynthFeatures.Config(videos, val, minutes, dim, fps, seed));
+          out, new SynthFeatures.Config(videos, val, minutes, dim, fps, seed, hard));
       System.out.printf(java.util.Locale.ROOT,
           "synthetic dataset in %s (encoder id %s)%n"
               + "  features/         %d videos x %d frames x %d dims at %s fps%n"

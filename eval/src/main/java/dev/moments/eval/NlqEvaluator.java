@@ -1,6 +1,8 @@
 package dev.moments.eval;
 
 import dev.moments.model.MomentPredictor;
+import dev.moments.model.rank.FrameEvidence;
+import dev.moments.model.rank.SpanRanker;
 import dev.moments.trainer.ego4d.NlqAnnotations;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -90,6 +92,53 @@ public final class NlqEvaluator {
     }
     return new Run(out, withoutFeatures);
   }
+
+  /**
+   * Every query with a text ranked by each of {@code rankers} (name to ranker) from the same
+   * evidence: the clip's frame features pooled per second ({@link FrameEvidence#pool}, second 0
+   * starting at the clip's first frame) scored against the query, and the model's moments over the
+   * clip (as {@link #run}) scored by cosine with the query. The model runs once per clip.
+   *
+   * @return per ranker name, in the order given, its predictions (top {@link Options#topK()})
+   */
+  public Ranked runRanked(NlqAnnotations annotations, Path featuresDir, Map<String, SpanRanker> rankers)
+      throws IOException {
+    FeatureSpans features = new FeatureSpans(featuresDir);
+    Map<String, List<NlqPredictions.Result>> out = new LinkedHashMap<>();
+    for (String name : rankers.keySet()) {
+      out.put(name, new ArrayList<>());
+    }
+    int withoutFeatures = 0;
+    for (List<NlqAnnotations.Query> qs : groupByClip(annotations.queries()).values()) {
+      NlqAnnotations.Query first = qs.get(0);
+      float[][] span = features.span(first.videoUid(), first.clipVideoStartSec(), first.clipVideoEndSec());
+      if (span == null) {
+        withoutFeatures += qs.size();
+        continue;
+      }
+      List<WindowedMoments.Moment> moments = windows.run(span, features.fps());
+      float[][] evidence = FrameEvidence.pool(span, features.fps());
+      for (NlqAnnotations.Query q : qs) {
+        float[] qv = text.embed(q.query());
+        double[] frameScores = FrameEvidence.scores(qv, evidence);
+        List<SpanRanker.Moment> scored = new ArrayList<>(moments.size());
+        for (WindowedMoments.Moment m : moments) {
+          scored.add(new SpanRanker.Moment(m.startSec(), m.endSec(), Vectors.cosine(qv, m.embedding())));
+        }
+        for (Map.Entry<String, SpanRanker> r : rankers.entrySet()) {
+          List<double[]> spans = new ArrayList<>();
+          for (SpanRanker.Span s : r.getValue().rank(frameScores, scored, options.topK())) {
+            spans.add(new double[] {s.startSec(), s.endSec()});
+          }
+          out.get(r.getKey()).add(new NlqPredictions.Result(q.clipUid(), q.annotationUid(), q.queryIdx(), spans));
+        }
+      }
+    }
+    return new Ranked(out, withoutFeatures);
+  }
+
+  /** The predictions per ranker and how many queries had no features to run on. */
+  public record Ranked(Map<String, List<NlqPredictions.Result>> predictions, int withoutFeatures) {}
 
   static Map<String, List<NlqAnnotations.Query>> groupByClip(List<NlqAnnotations.Query> queries) {
     Map<String, List<NlqAnnotations.Query>> m = new LinkedHashMap<>();

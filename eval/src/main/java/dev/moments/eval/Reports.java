@@ -32,15 +32,15 @@ public final class Reports {
   /** The NLQ table: one row per scored predictor, then the paper's figures. */
   public static String nlqTable(Map<String, NlqMetrics.Scores> rows) {
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT, "%-22s %8s %8s %8s %8s %8s %8s %8s%n", "",
+    sb.append(String.format(Locale.ROOT, "%-34s %8s %8s %8s %8s %8s %8s %8s%n", "",
         "R@1 0.3", "R@3 0.3", "R@5 0.3", "R@1 0.5", "R@3 0.5", "R@5 0.5", "mIoU"));
     for (Map.Entry<String, NlqMetrics.Scores> e : rows.entrySet()) {
       NlqMetrics.Scores s = e.getValue();
-      sb.append(String.format(Locale.ROOT, "%-22s %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f%n",
+      sb.append(String.format(Locale.ROOT, "%-34s %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f%n",
           e.getKey(), 100 * s.recall(1, 0.3), 100 * s.recall(3, 0.3), 100 * s.recall(5, 0.3),
           100 * s.recall(1, 0.5), 100 * s.recall(3, 0.5), 100 * s.recall(5, 0.5), 100 * s.meanIou()));
     }
-    sb.append(String.format(Locale.ROOT, "%-22s %8.2f %8s %8.2f %8.2f %8s %8.2f %8s%n",
+    sb.append(String.format(Locale.ROOT, "%-34s %8.2f %8s %8.2f %8.2f %8s %8.2f %8s%n",
         "paper (LAVITI, ZS)", PAPER_R1_03, "-", PAPER_R5_03, PAPER_R1_05, "-", PAPER_R5_05, "-"));
     return sb.toString();
   }
@@ -56,12 +56,12 @@ public final class Reports {
   /** The CharadesEgo table: one row per scored predictor, then the paper's figures. */
   public static String charadesTable(Map<String, CharadesMap.Result> rows) {
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT, "%-22s %8s%n", "", "mAP"));
+    sb.append(String.format(Locale.ROOT, "%-34s %8s%n", "", "mAP"));
     for (Map.Entry<String, CharadesMap.Result> e : rows.entrySet()) {
-      sb.append(String.format(Locale.ROOT, "%-22s %8.2f%n", e.getKey(), 100 * e.getValue().map()));
+      sb.append(String.format(Locale.ROOT, "%-34s %8.2f%n", e.getKey(), 100 * e.getValue().map()));
     }
-    sb.append(String.format(Locale.ROOT, "%-22s %8.2f%n", "paper (LAVITI, ZS)", PAPER_CHARADES_ZS));
-    sb.append(String.format(Locale.ROOT, "%-22s %8.2f%n", "paper (LAVITI, FT)", PAPER_CHARADES_FT));
+    sb.append(String.format(Locale.ROOT, "%-34s %8.2f%n", "paper (LAVITI, ZS)", PAPER_CHARADES_ZS));
+    sb.append(String.format(Locale.ROOT, "%-34s %8.2f%n", "paper (LAVITI, FT)", PAPER_CHARADES_FT));
     return sb.toString();
   }
 

@@ -34,6 +34,12 @@ import java.util.UUID;
  * space (a model has to learn the map to beat it). A query or class text uses the partial concept
  * {@code normalize(V[verb] + O[object])}.
  *
+ * <p>{@link Config#hard()} makes a harder world ({@link Difficulty#HARD}): objects come in
+ * look-alike pairs (cosine about 0.8, so "the keys" also lights up where the knife was), the
+ * background drifts three times as fast, frames carry more noise (0.9 instead of 0.6), and query
+ * texts are noisier (text noise 0.6 instead of 0.3, and 30 % of the query's verb swapped for
+ * another verb's vector). The manifest's encoder id ends in {@code -hard}.
+ *
  * <p>Files under {@code out}: {@code features/{uid}.npy} + {@code features/manifest.json} (all
  * videos); {@code narration.json} (training videos only; one narration per event at its middle in
  * pass 1, {@code "#C C puts the keys on the shelf"}, a jittered copy of about half of them in pass
@@ -54,7 +60,12 @@ public final class SynthFeatures {
   static final String[] PLACES = {"shelf", "table", "counter", "sink", "sofa", "desk"};
 
   /** Generation settings; {@link #defaults()} gives the command's defaults. */
-  public record Config(int videos, int valVideos, double minutes, int dim, double fps, long seed) {
+  public record Config(int videos, int valVideos, double minutes, int dim, double fps, long seed, boolean hard) {
+    /** A dataset at the default difficulty. */
+    public Config(int videos, int valVideos, double minutes, int dim, double fps, long seed) {
+      this(videos, valVideos, minutes, dim, fps, seed, false);
+    }
+
     public Config {
       if (videos < 2) {
         throw new IllegalArgumentException("--videos must be at least 2 (training + held-out), got " + videos);
@@ -81,8 +92,36 @@ public final class SynthFeatures {
 
     /** A copy with another number of videos and the default held-out share (a quarter, >= 1). */
     public Config withVideos(int n) {
-      return new Config(n, Math.max(1, n / 4), minutes, dim, fps, seed);
+      return new Config(n, Math.max(1, n / 4), minutes, dim, fps, seed, hard);
     }
+
+    /** A copy at the harder difficulty ({@link Difficulty#HARD}). */
+    public Config withHard(boolean h) {
+      return new Config(videos, valVideos, minutes, dim, fps, seed, h);
+    }
+
+    Difficulty difficulty() {
+      return hard ? Difficulty.HARD : Difficulty.DEFAULT;
+    }
+  }
+
+  /**
+   * How hard the world is to search.
+   *
+   * @param lookAlike weight of an object's twin in its vector: objects come in pairs (keys and
+   *     knife, cup and phone, ...), the second of a pair being {@code normalize(lookAlike o_first +
+   *     sqrt(1 - lookAlike^2) r)}, so the pair's cosine is about {@code lookAlike}; 0 = unrelated
+   * @param drift background drift per frame, in units of 1/sqrt(dim)
+   * @param frameNoise weight of the fresh Gaussian noise of every frame
+   * @param textNoise weight of a query text's own noise vector
+   * @param verbMix share of a query text's verb replaced by another verb's vector (a vaguer
+   *     question)
+   */
+  record Difficulty(double lookAlike, double drift, double frameNoise, double textNoise, double verbMix) {
+    /** The generator as it always was. */
+    static final Difficulty DEFAULT = new Difficulty(0, 0.05, 0.6, 0.3, 0);
+    /** Look-alike object pairs (cosine 0.8), three times the drift, noisier frames and texts. */
+    static final Difficulty HARD = new Difficulty(0.8, 0.15, 0.9, 0.6, 0.3);
   }
 
   /** One generated event, times in video seconds. */
@@ -104,7 +143,7 @@ public final class SynthFeatures {
 
   /** The encoder id a synthetic dataset's manifest carries. */
   public static String encoderId(Config cfg) {
-    return "synth-d" + cfg.dim() + "-s" + cfg.seed();
+    return "synth-d" + cfg.dim() + "-s" + cfg.seed() + (cfg.hard() ? "-hard" : "");
   }
 
   /** Generates the dataset under {@code out} (created if needed; existing files replaced). */
@@ -112,7 +151,17 @@ public final class SynthFeatures {
     int d = cfg.dim();
     Random world = new Random(cfg.seed());
     float[][] verbs = randomUnit(world, VERBS.length, d);
+    Difficulty diff = cfg.difficulty();
     float[][] objects = randomUnit(world, OBJECTS.length, d);
+    if (diff.lookAlike() > 0) {
+      double keep = Math.sqrt(1 - diff.lookAlike() * diff.lookAlike());
+      for (int i = 1; i < objects.length; i += 2) {
+        for (int j = 0; j < d; j++) {
+          objects[i][j] = (float) (diff.lookAlike() * objects[i - 1][j] + keep * objects[i][j]);
+        }
+        normalize(objects[i]);
+      }
+    }
     float[][] places = randomUnit(world, PLACES.length, d);
     int[] perm = new int[d];
     float[] sign = new float[d];
@@ -126,7 +175,7 @@ public final class SynthFeatures {
       perm[i] = perm[j];
       perm[j] = t;
     }
-    TextSpace texts = new TextSpace(perm, sign, cfg.seed());
+    TextSpace texts = new TextSpace(perm, sign, cfg.seed(), diff.textNoise());
 
     Path featDir = out.resolve("features");
     Files.createDirectories(featDir);
@@ -153,7 +202,7 @@ public final class SynthFeatures {
       List<Event> events = events(r, duration);
       eventsByVideo.put(uid, events);
       Npy.write(FeatureManifest.featureFile(featDir, uid),
-          frames(r, events, frames, cfg.fps(), d, verbs, objects, places));
+          frames(r, events, frames, cfg.fps(), d, verbs, objects, places, diff));
       manifest = manifest.with(uid, new FeatureManifest.Video(frames, duration));
 
       if (!isVal) {
@@ -190,7 +239,7 @@ public final class SynthFeatures {
           if (e.startSec() >= clipStart && e.endSec() <= clipEnd
               && verbObjectCount.get(e.verb() + "/" + e.object()) == 1) {
             String q = query(e.verb(), e.object());
-            texts.add(q, partial(e.verb(), e.object(), verbs, objects));
+            texts.add(q, vague(partial(e.verb(), e.object(), verbs, objects), e.verb(), verbs, diff.verbMix()));
             lqs.add(new NlqAnnotations.LanguageQuery(round3(e.startSec() - clipStart),
                 round3(e.endSec() - clipStart), q, template(e.verb())));
             queryCount++;
@@ -302,11 +351,13 @@ public final class SynthFeatures {
     final int[] perm;
     final float[] sign;
     final long seed;
+    final double noiseWeight;
 
-    TextSpace(int[] perm, float[] sign, long seed) {
+    TextSpace(int[] perm, float[] sign, long seed, double noiseWeight) {
       this.perm = perm;
       this.sign = sign;
       this.seed = seed;
+      this.noiseWeight = noiseWeight;
     }
 
     void add(String text, float[] concept) {
@@ -318,7 +369,7 @@ public final class SynthFeatures {
       float[] v = new float[d];
       double s = 1.0 / Math.sqrt(d);
       for (int i = 0; i < d; i++) {
-        v[i] = (float) (0.8 * concept[i] + 0.6 * sign[i] * concept[perm[i]] + 0.3 * s * r.nextGaussian());
+        v[i] = (float) (0.8 * concept[i] + 0.6 * sign[i] * concept[perm[i]] + noiseWeight * s * r.nextGaussian());
       }
       table.put(text, normalize(v));
     }
@@ -347,6 +398,21 @@ public final class SynthFeatures {
     return normalize(c);
   }
 
+  /** {@code concept} with {@code mix} of its verb's vector swapped for the next verb's (0: unchanged). */
+  private static float[] vague(float[] concept, String verb, float[][] verbs, double mix) {
+    if (mix == 0) {
+      return concept;
+    }
+    int vi = indexOf(VERBS, verb);
+    float[] v = verbs[vi];
+    float[] other = verbs[(vi + 1) % verbs.length];
+    float[] out = concept.clone();
+    for (int i = 0; i < out.length; i++) {
+      out[i] += (float) (mix * (other[i] - v[i]));
+    }
+    return normalize(out);
+  }
+
   private static List<Event> events(Random r, double duration) {
     List<Event> out = new ArrayList<>();
     double t = 1 + r.nextDouble() * 10;
@@ -369,7 +435,7 @@ public final class SynthFeatures {
   }
 
   private static float[][] frames(Random r, List<Event> events, int frames, double fps, int d,
-      float[][] verbs, float[][] objects, float[][] places) {
+      float[][] verbs, float[][] objects, float[][] places, Difficulty diff) {
     float[][] out = new float[frames][];
     float[] background = randomUnit(r, 1, d)[0];
     double noise = 1.0 / Math.sqrt(d);
@@ -387,12 +453,12 @@ public final class SynthFeatures {
       }
       // the background drifts: a small random step per frame, renormalized
       for (int i = 0; i < d; i++) {
-        background[i] += (float) (0.05 * noise * r.nextGaussian());
+        background[i] += (float) (diff.drift() * noise * r.nextGaussian());
       }
       normalize(background);
       float[] f = new float[d];
       for (int i = 0; i < d; i++) {
-        f[i] = (float) (0.8 * background[i] + 0.6 * noise * r.nextGaussian()
+        f[i] = (float) (0.8 * background[i] + diff.frameNoise() * noise * r.nextGaussian()
             + (inside ? concept[i] : 0f));
       }
       out[t] = normalize(f);
