@@ -150,6 +150,29 @@ class SynthFeaturesTest {
   }
 
   @Test
+  void hard_makes_look_alike_objects_and_keeps_the_default_bytes_apart() throws IOException {
+    Path hard = dir.resolve("hard");
+    SynthFeatures.Summary h = SynthFeatures.generate(hard, CFG.withHard(true));
+    assertThat(h.encoderId()).isEqualTo(summary.encoderId() + "-hard");
+    assertThat(FeatureManifest.read(hard.resolve("features")).encoderId()).endsWith("-hard");
+    TextEmbeddings easyTexts = TextEmbeddings.read(out.resolve("text_embeddings.npz"));
+    TextEmbeddings hardTexts = TextEmbeddings.read(hard.resolve("text_embeddings.npz"));
+    // keys and knife are a look-alike pair: their class texts (same verb) move much closer
+    double easy = cosine(easyTexts.get("Putting keys somewhere"), easyTexts.get("Putting knife somewhere"));
+    double harder = cosine(hardTexts.get("Putting keys somewhere"), hardTexts.get("Putting knife somewhere"));
+    assertThat(harder).isGreaterThan(easy + 0.15);
+    // the events are where they were (same seed), the frames are not the same bytes
+    assertThat(SynthFeatures.readEvents(hard)).isEqualTo(SynthFeatures.readEvents(out));
+    String v = summary.valVideos().get(0);
+    assertThat(Files.mismatch(hard.resolve("features/" + v + ".npy"), out.resolve("features/" + v + ".npy")))
+        .isNotEqualTo(-1L);
+  }
+
+  private static double cosine(float[] a, float[] b) {
+    return dot(a, b) / (norm(a) * norm(b));
+  }
+
+  @Test
   void bad_settings_are_rejected_with_the_flag_name() {
     assertThatThrownBy(() -> new SynthFeatures.Config(1, 1, 3, 32, 6, 1))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--videos");
