@@ -84,6 +84,12 @@ class TrainEvalCommandTest {
         "--predictions", preds.toString(), "--json");
     assertThat(new ObjectMapper().readTree(score.out()).path("r5_iou0.3").asDouble())
         .isEqualTo(metrics.path("r5_iou0.3").asDouble());
+    // the table: the four rankers side by side, the fused one being what was written
+    Cli.Out rankers = Cli.run("eval", "nlq", "--annotations", data.resolve("nlq_val.json").toString(), "--features",
+        data.resolve("features").toString(), "--model", model.toString(), "--text-embeddings", npz);
+    assertThat(rankers.rc()).as(rankers.err()).isZero();
+    assertThat(rankers.out()).contains("(LAVITI-only)").contains("frame-only").contains("\nfused ")
+        .contains("random intervals");
 
     // CharadesEgo: the model's score CSV, its mAP, and the same mAP from the standalone scorer
     Path scores = dir.resolve("charades_scores.csv");

@@ -158,8 +158,8 @@ public final class Rankers {
 
   /**
    * K random spans, each between two uniform points of the stretch (its frame evidence, else its
-   * moments), seeded by the inputs so that a rerun gives the same answer: the floor any ranker must
-   * clear.
+   * moments), seeded by the evidence so that a rerun gives the same answer: the floor any ranker
+   * must clear.
    */
   public static SpanRanker random(long seed) {
     return (frameScores, moments, k) -> {
@@ -167,7 +167,10 @@ public final class Rankers {
       for (SpanRanker.Moment m : moments) {
         len = Math.max(len, m.endSec());
       }
-      Random r = new Random(seed * 0x9E3779B97F4A7C15L ^ Arrays.hashCode(frameScores) ^ moments.hashCode());
+      // seeded by the frame evidence when there is some (the model's moments differ slightly from
+      // run to run, the evidence does not), else by the moments
+      Random r = new Random(seed * 0x9E3779B97F4A7C15L
+          ^ (frameScores.length > 0 ? Arrays.hashCode(frameScores) : moments.hashCode()));
       List<SpanRanker.Span> out = new ArrayList<>();
       for (int i = 0; i < k && len > 0; i++) {
         double a = r.nextDouble() * len;
