@@ -35,6 +35,14 @@ import org.apache.lucene.index.Term;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.FieldExistsQuery;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.Weight;
+import org.apache.lucene.search.ScoreMode;
+import org.apache.lucene.search.Scorer;
+import org.apache.lucene.search.DocIdSetIterator;
+import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.KnnVectorValues;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
@@ -83,6 +91,7 @@ public final class MomentIndex implements AutoCloseable {
   private final IndexWriter writer;
   private final SearcherManager searchers;
   private final float nmsIou;
+  private final FrameEvidenceStore evidence;
   private volatile int dim;
 
   private MomentIndex(Path path, Directory dir, IndexWriter writer, float nmsIou) throws IOException {
@@ -92,6 +101,7 @@ public final class MomentIndex implements AutoCloseable {
     this.nmsIou = nmsIou;
     this.searchers = new SearcherManager(writer, null);
     this.dim = readDim();
+    this.evidence = new FrameEvidenceStore(writer, searchers);
   }
 
   /** Opens the index in {@code dir}, creating it when missing, with the default NMS IoU. */
@@ -140,6 +150,14 @@ public final class MomentIndex implements AutoCloseable {
 
   public float nmsIou() {
     return nmsIou;
+  }
+
+  /**
+   * The per-second frame evidence kept in this index beside the moments (committed with them by
+   * {@link #commit(Map)}; the {@link Materializer} fills it from the features topic).
+   */
+  public FrameEvidenceStore evidence() {
+    return evidence;
   }
 
   /** The embedding dimension of the stored moments, or 0 while the index has never held one. */
@@ -347,6 +365,74 @@ public final class MomentIndex implements AutoCloseable {
     return Math.max(0, inter) / (double) union;
   }
 
+  /**
+   * Every live moment of one stream overlapping {@code [fromMs, toMs]} (null = unbounded), each with
+   * the exact cosine of its embedding with {@code query} as {@link MomentHit#similarity()} (not an
+   * approximate k-NN: the served ranker sees all of a stream's moments); in no particular order.
+   *
+   * @throws IllegalArgumentException for an empty, all-zero or non-finite query or one of another
+   *     dimension than the stored moments
+   */
+  public List<MomentHit> momentsOf(String streamId, Long fromMs, Long toMs, float[] query) {
+    Objects.requireNonNull(streamId, "streamId");
+    float[] q = normalized(query, "query vector");
+    try {
+      searchers.maybeRefresh();
+      IndexSearcher searcher = searchers.acquire();
+      try {
+        int indexDim = dimensionOf(searcher);
+        if (indexDim == 0) {
+          return List.of();
+        }
+        if (q.length != indexDim) {
+          throw new IllegalArgumentException("query vector has " + q.length
+              + " dimensions, but the index holds " + indexDim + "-dimensional moment embeddings");
+        }
+        BooleanQuery.Builder b = new BooleanQuery.Builder();
+        b.add(new TermQuery(new Term(F_STREAM, streamId)), BooleanClause.Occur.FILTER);
+        if (toMs != null) {
+          b.add(LongPoint.newRangeQuery(F_START, Long.MIN_VALUE, toMs), BooleanClause.Occur.FILTER);
+        }
+        if (fromMs != null) {
+          b.add(LongPoint.newRangeQuery(F_END, fromMs, Long.MAX_VALUE), BooleanClause.Occur.FILTER);
+        }
+        Weight w = searcher.createWeight(searcher.rewrite(b.build()), ScoreMode.COMPLETE_NO_SCORES, 1f);
+        List<MomentHit> out = new ArrayList<>();
+        for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
+          Scorer scorer = w.scorer(ctx);
+          FloatVectorValues vectors = ctx.reader().getFloatVectorValues(F_VECTOR);
+          if (scorer == null || vectors == null) {
+            continue;
+          }
+          KnnVectorValues.DocIndexIterator vit = vectors.iterator();
+          StoredFields stored = ctx.reader().storedFields();
+          Bits live = ctx.reader().getLiveDocs();
+          DocIdSetIterator it = scorer.iterator();
+          for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
+            if ((live != null && !live.get(doc)) || vit.docID() > doc || vit.advance(doc) != doc) {
+              continue;
+            }
+            float[] v = vectors.vectorValue(vit.index());
+            double dot = 0;
+            for (int i = 0; i < v.length; i++) {
+              dot += (double) q[i] * v[i];
+            }
+            Document d = stored.document(doc);
+            out.add(new MomentHit(d.get(F_ID), d.get(F_STREAM),
+                d.getField(F_START).numericValue().longValue(),
+                d.getField(F_END).numericValue().longValue(), (float) dot,
+                d.getField(F_SCORE).numericValue().floatValue(), d.get(F_MODEL)));
+          }
+        }
+        return out;
+      } finally {
+        searchers.release(searcher);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the moments of stream " + streamId + " at " + path, e);
+    }
+  }
+
   /** Per-stream counts and time extents of the live moments, ordered by stream id. */
   public List<StreamStats> streams() {
     try {
@@ -389,7 +475,8 @@ public final class MomentIndex implements AutoCloseable {
       searchers.maybeRefresh();
       IndexSearcher searcher = searchers.acquire();
       try {
-        return searcher.getIndexReader().numDocs();
+        // Only moment documents: frame evidence documents have no moment vector.
+        return searcher.count(new FieldExistsQuery(F_VECTOR));
       } finally {
         searchers.release(searcher);
       }
