@@ -5,11 +5,17 @@ import dev.moments.indexer.index.MomentHit;
 import dev.moments.indexer.index.MomentIndex;
 import dev.moments.indexer.index.SearchRequest;
 import dev.moments.indexer.index.StreamStats;
+import dev.moments.indexer.index.FrameEvidenceStore;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
-/** The API's view of the indexer's Lucene {@link MomentIndex}. */
+/**
+ * The API's view of the indexer's Lucene {@link MomentIndex}: its moments and the per-second frame
+ * evidence kept beside them ({@link FrameEvidenceStore}).
+ */
 public final class LuceneMomentStore implements MomentStore {
   private final MomentIndex index;
 
@@ -25,14 +31,48 @@ public final class LuceneMomentStore implements MomentStore {
    */
   @Override
   public List<Hit> search(float[] query, int k, Set<String> streams, Long fromMs, Long toMs) {
-    int dim = index.dimension();
-    if (dim != 0 && dim != query.length) {
-      throw new IllegalStateException("the text encoder makes " + query.length
-          + "-dimensional embeddings but the index holds " + dim
-          + "-dimensional moments: serve with the text encoder of the model that indexed them (--encoder)");
-    }
+    checkDimension(query);
     List<MomentHit> hits = index.search(new SearchRequest(query, k, streams, fromMs, toMs, null));
     return hits.stream()
+        .map(h -> new Hit(h.momentId(), h.streamId(), h.startMs(), h.endMs(), h.similarity(), h.momentScore()))
+        .toList();
+  }
+
+  @Override
+  public Set<String> rankableStreams() {
+    Set<String> out = new TreeSet<>(index.evidence().streams());
+    index.streams().forEach(s -> out.add(s.streamId()));
+    return out;
+  }
+
+  @Override
+  public long evidenceSeconds(String streamId, Long fromMs, Long toMs) {
+    return index.evidence().extent(streamId, fromMs, toMs)
+        .map(e -> e.minutes() * FrameEvidenceStore.SECONDS_PER_DOC).orElse(0L);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * @throws IllegalStateException when the query's dimension differs from the stream's frame
+   *     features (the text encoder is not the image encoder's pair)
+   */
+  @Override
+  public Optional<FrameScores> frameScores(String streamId, float[] query, Long fromMs, Long toMs) {
+    Optional<FrameEvidenceStore.Extent> extent = index.evidence().extent(streamId, fromMs, toMs);
+    if (extent.isPresent() && extent.get().dim() != query.length) {
+      throw new IllegalStateException("the text encoder makes " + query.length
+          + "-dimensional embeddings but the frame features of stream '" + streamId + "' have "
+          + extent.get().dim() + " dimensions: serve with the text tower of the featurizer's image encoder (--encoder)");
+    }
+    return index.evidence().scores(streamId, query, fromMs, toMs)
+        .map(s -> new FrameScores(s.startMs(), s.scores()));
+  }
+
+  @Override
+  public List<Hit> momentsOf(String streamId, float[] query, Long fromMs, Long toMs) {
+    checkDimension(query);
+    return index.momentsOf(streamId, fromMs, toMs, query).stream()
         .map(h -> new Hit(h.momentId(), h.streamId(), h.startMs(), h.endMs(), h.similarity(), h.momentScore()))
         .toList();
   }
@@ -51,5 +91,14 @@ public final class LuceneMomentStore implements MomentStore {
   @Override
   public long sizeOnDiskBytes() {
     return index.sizeOnDiskBytes();
+  }
+
+  private void checkDimension(float[] query) {
+    int dim = index.dimension();
+    if (dim != 0 && dim != query.length) {
+      throw new IllegalStateException("the text encoder makes " + query.length
+          + "-dimensional embeddings but the index holds " + dim
+          + "-dimensional moments: serve with the text encoder of the model that indexed them (--encoder)");
+    }
   }
 }
