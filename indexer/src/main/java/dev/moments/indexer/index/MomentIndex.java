@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import org.apache.lucene.document.BinaryDocValuesField;
 import org.apache.lucene.document.Document;
+import org.apache.lucene.document.FloatDocValuesField;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.document.LongField;
@@ -20,7 +22,9 @@ import org.apache.lucene.document.LongPoint;
 import org.apache.lucene.document.SortedDocValuesField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
+import org.apache.lucene.index.BinaryDocValues;
 import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.NumericDocValues;
 import org.apache.lucene.index.DocValues;
 import org.apache.lucene.index.FieldInfo;
 import org.apache.lucene.index.IndexWriter;
@@ -80,6 +84,9 @@ public final class MomentIndex implements AutoCloseable {
   static final String F_SCORE = "score";
   static final String F_MODEL = "model";
   static final String F_VECTOR = "vector";
+  /** Id and score again as doc values, for {@link #momentsOf} (documents written before lack them). */
+  static final String F_ID_DV = "id_dv";
+  static final String F_SCORE_DV = "score_dv";
 
   /** The default IoU above which a worse overlapping hit of the same stream is suppressed. */
   public static final float DEFAULT_NMS_IOU = 0.5f;
@@ -190,6 +197,8 @@ public final class MomentIndex implements AutoCloseable {
     doc.add(new LongField(F_END, m.endMs(), Field.Store.YES));
     doc.add(new StoredField(F_SCORE, m.score()));
     doc.add(new StoredField(F_MODEL, m.modelId()));
+    doc.add(new BinaryDocValuesField(F_ID_DV, new BytesRef(m.momentId())));
+    doc.add(new FloatDocValuesField(F_SCORE_DV, m.score()));
     doc.add(new KnnFloatVectorField(F_VECTOR, v, VectorSimilarityFunction.DOT_PRODUCT));
     try {
       writer.updateDocument(new Term(F_ID, m.momentId()), doc);
@@ -369,6 +378,7 @@ public final class MomentIndex implements AutoCloseable {
    * Every live moment of one stream overlapping {@code [fromMs, toMs]} (null = unbounded), each with
    * the exact cosine of its embedding with {@code query} as {@link MomentHit#similarity()} (not an
    * approximate k-NN: the served ranker sees all of a stream's moments); in no particular order.
+   * Read from doc values; {@link MomentHit#modelId()} is not read (null).
    *
    * @throws IllegalArgumentException for an empty, all-zero or non-finite query or one of another
    *     dimension than the stored moments
@@ -406,6 +416,10 @@ public final class MomentIndex implements AutoCloseable {
           }
           KnnVectorValues.DocIndexIterator vit = vectors.iterator();
           StoredFields stored = ctx.reader().storedFields();
+          BinaryDocValues ids = DocValues.getBinary(ctx.reader(), F_ID_DV);
+          NumericDocValues scores = DocValues.getNumeric(ctx.reader(), F_SCORE_DV);
+          SortedNumericDocValues starts = DocValues.getSortedNumeric(ctx.reader(), F_START);
+          SortedNumericDocValues ends = DocValues.getSortedNumeric(ctx.reader(), F_END);
           Bits live = ctx.reader().getLiveDocs();
           DocIdSetIterator it = scorer.iterator();
           for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
@@ -417,11 +431,16 @@ public final class MomentIndex implements AutoCloseable {
             for (int i = 0; i < v.length; i++) {
               dot += (double) q[i] * v[i];
             }
-            Document d = stored.document(doc);
-            out.add(new MomentHit(d.get(F_ID), d.get(F_STREAM),
-                d.getField(F_START).numericValue().longValue(),
-                d.getField(F_END).numericValue().longValue(), (float) dot,
-                d.getField(F_SCORE).numericValue().floatValue(), d.get(F_MODEL)));
+            if (ids.advanceExact(doc) && scores.advanceExact(doc) && starts.advanceExact(doc) && ends.advanceExact(doc)) {
+              out.add(new MomentHit(ids.binaryValue().utf8ToString(), streamId, starts.nextValue(), ends.nextValue(),
+                  (float) dot, Float.intBitsToFloat((int) scores.longValue()), null));
+            } else { // written before the doc values: stored fields (slower)
+              Document d = stored.document(doc);
+              out.add(new MomentHit(d.get(F_ID), d.get(F_STREAM),
+                  d.getField(F_START).numericValue().longValue(),
+                  d.getField(F_END).numericValue().longValue(), (float) dot,
+                  d.getField(F_SCORE).numericValue().floatValue(), null));
+            }
           }
         }
         return out;
