@@ -41,7 +41,7 @@ public final class LuceneMomentStore implements MomentStore {
   @Override
   public Set<String> rankableStreams() {
     Set<String> out = new TreeSet<>(index.evidence().streams());
-    index.streams().forEach(s -> out.add(s.streamId()));
+    out.addAll(index.streamIds());
     return out;
   }
 

@@ -26,6 +26,8 @@ import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.SortedNumericDocValues;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
+import org.apache.lucene.index.Terms;
+import org.apache.lucene.index.TermsEnum;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.DocIdSetIterator;
@@ -362,11 +364,16 @@ public final class FrameEvidenceStore {
   /** Streams with stored evidence, sorted. */
   public List<String> streams() {
     return withSearcher(s -> {
-      TopDocs top = s.search(new TermQuery(new Term(F_KIND, KIND_STATE)), Math.max(1, s.getIndexReader().maxDoc()));
       TreeSet<String> out = new TreeSet<>();
-      StoredFields stored = s.storedFields();
-      for (ScoreDoc sd : top.scoreDocs) {
-        out.add(stored.document(sd.doc).get(F_STREAM));
+      for (LeafReaderContext ctx : s.getIndexReader().leaves()) {
+        Terms terms = ctx.reader().terms(F_STREAM);
+        if (terms == null) {
+          continue;
+        }
+        TermsEnum te = terms.iterator();
+        for (BytesRef t = te.next(); t != null; t = te.next()) {
+          out.add(t.utf8ToString());
+        }
       }
       return List.copyOf(out);
     });
@@ -424,25 +431,56 @@ public final class FrameEvidenceStore {
     long[] first = {Long.MIN_VALUE};
     double[][] out = {new double[SECONDS_PER_DOC]};
     int[] len = {0};
-    float[][] one = new float[1][];
-    // Second by second through FrameEvidence.scores: one definition of the score. Seconds come in
-    // order; missing ones stay 0.
-    Optional<Long> origin = visit(streamId, fromMs, toMs, (sec, vec) -> {
+    // A minute at a time through FrameEvidence.scores: one definition of the score. Seconds come
+    // in order; missing ones stay 0.
+    Optional<Long> origin = visitMinutes(streamId, fromMs, toMs, (secs, rows, n) -> {
       if (first[0] == Long.MIN_VALUE) {
-        first[0] = sec;
+        first[0] = secs[0];
       }
-      int i = Math.toIntExact(sec - first[0]);
-      if (i >= out[0].length) {
-        out[0] = Arrays.copyOf(out[0], Math.max(i + 1, out[0].length * 2));
+      double[] sc = FrameEvidence.scores(query, n == rows.length ? rows : Arrays.copyOf(rows, n));
+      int last = Math.toIntExact(secs[n - 1] - first[0]);
+      if (last >= out[0].length) {
+        out[0] = Arrays.copyOf(out[0], Math.max(last + 1, out[0].length * 2));
       }
-      one[0] = vec;
-      out[0][i] = FrameEvidence.scores(query, one)[0];
-      len[0] = i + 1;
+      for (int i = 0; i < n; i++) {
+        out[0][(int) (secs[i] - first[0])] = sc[i];
+      }
+      len[0] = last + 1;
     });
     if (origin.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(new Scores(origin.get() + first[0] * 1000, Arrays.copyOf(out[0], len[0])));
+  }
+
+  private interface MinuteVisitor {
+    /** The first {@code n} of {@code secs} and {@code rows}: one minute's stored seconds in range. */
+    void minute(long[] secs, float[][] rows, int n);
+  }
+
+  private Optional<Long> visitMinutes(String streamId, Long fromMs, Long toMs, MinuteVisitor v) {
+    long[] secs = new long[SECONDS_PER_DOC];
+    float[][][] rows = {null};
+    int[] n = {0};
+    long[] minute = {Long.MIN_VALUE};
+    Optional<Long> origin = visit(streamId, fromMs, toMs, (sec, vec) -> {
+      long m = Math.floorDiv(sec, SECONDS_PER_DOC);
+      if (m != minute[0] && n[0] > 0) {
+        v.minute(secs, rows[0], n[0]);
+        n[0] = 0;
+      }
+      minute[0] = m;
+      if (rows[0] == null) {
+        rows[0] = new float[SECONDS_PER_DOC][vec.length];
+      }
+      secs[n[0]] = sec;
+      System.arraycopy(vec, 0, rows[0][n[0]], 0, vec.length);
+      n[0]++;
+    });
+    if (n[0] > 0) {
+      v.minute(secs, rows[0], n[0]);
+    }
+    return origin;
   }
 
   private interface SecondVisitor {
@@ -506,7 +544,20 @@ public final class FrameEvidenceStore {
 
   private record State(long origin, int dim) {}
 
-  private static Optional<State> state(IndexSearcher s, String streamId) throws IOException {
+  // A stream's origin and dimension never change once its state exists: cached for readers.
+  private final java.util.concurrent.ConcurrentHashMap<String, State> known = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private Optional<State> state(IndexSearcher s, String streamId) throws IOException {
+    State cached = known.get(streamId);
+    if (cached != null) {
+      return Optional.of(cached);
+    }
+    Optional<State> read = readState(s, streamId);
+    read.ifPresent(st -> known.put(streamId, st));
+    return read;
+  }
+
+  private static Optional<State> readState(IndexSearcher s, String streamId) throws IOException {
     TopDocs top = s.search(new TermQuery(new Term(F_KEY, stateKey(streamId))), 1);
     if (top.scoreDocs.length == 0) {
       return Optional.empty();
