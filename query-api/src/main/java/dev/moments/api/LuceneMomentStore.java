@@ -17,6 +17,8 @@ import java.util.TreeSet;
  * evidence kept beside them ({@link FrameEvidenceStore}).
  */
 public final class LuceneMomentStore implements MomentStore {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LuceneMomentStore.class);
+  private final Set<String> warned = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final MomentIndex index;
 
   public LuceneMomentStore(MomentIndex index) {
@@ -54,16 +56,24 @@ public final class LuceneMomentStore implements MomentStore {
   /**
    * {@inheritDoc}
    *
-   * @throws IllegalStateException when the query's dimension differs from the stream's frame
-   *     features (the text encoder is not the image encoder's pair)
+   * <p>Empty, with a warning logged once per stream, when the stream's frame features have another
+   * dimension than the query: the featurizer's image encoder is not the text encoder's pair (a
+   * LAVITI over features of its own space), so frame similarity means nothing and the stream is
+   * ranked from its moments alone.
    */
   @Override
   public Optional<FrameScores> frameScores(String streamId, float[] query, Long fromMs, Long toMs) {
     Optional<FrameEvidenceStore.Extent> extent = index.evidence().extent(streamId, fromMs, toMs);
-    if (extent.isPresent() && extent.get().dim() != query.length) {
-      throw new IllegalStateException("the text encoder makes " + query.length
-          + "-dimensional embeddings but the frame features of stream '" + streamId + "' have "
-          + extent.get().dim() + " dimensions: serve with the text tower of the featurizer's image encoder (--encoder)");
+    if (extent.isEmpty()) {
+      return Optional.empty();
+    }
+    if (extent.get().dim() != query.length) {
+      if (warned.add(streamId)) {
+        log.warn("frame features of stream '{}' have {} dimensions, the text encoder's embeddings {}: its frame "
+            + "evidence is not used (serve with the text tower of the featurizer's image encoder to use it)",
+            streamId, extent.get().dim(), query.length);
+      }
+      return Optional.empty();
     }
     return index.evidence().scores(streamId, query, fromMs, toMs)
         .map(s -> new FrameScores(s.startMs(), s.scores()));
