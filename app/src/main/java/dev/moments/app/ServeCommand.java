@@ -38,6 +38,19 @@ final class ServeCommand implements Callable<Integer> {
       description = "Bearer tokens, one line each: 'TOKEN STREAM[,STREAM...]' or 'TOKEN *'; re-read when it changes.")
   Path tokens;
 
+  @Option(names = "--ranker", defaultValue = "laviti", paramLabel = "NAME",
+      description = "Span ranker of the search (known: ${COMPLETION-CANDIDATES}; default: ${DEFAULT-VALUE}).",
+      completionCandidates = RankerNames.class)
+  String ranker;
+
+  /** The rankers the query API knows, for the help text. */
+  static final class RankerNames implements Iterable<String> {
+    @Override
+    public java.util.Iterator<String> iterator() {
+      return dev.moments.api.search.Rankers.names().iterator();
+    }
+  }
+
   @Option(names = "--insecure", description = "Serve without authentication (every caller sees every stream).")
   boolean insecure;
 
@@ -46,7 +59,7 @@ final class ServeCommand implements Callable<Integer> {
     Tokens access = tokens();
     broker.ensureTopics();
     MomentsServer server = MomentsServer.start(new MomentsServer.Config(index, host, port, encoder, access,
-        broker.bootstrap(), broker.topics(), MomentsServer.Config.DEFAULT_FRAME_CACHE_BYTES));
+        broker.bootstrap(), broker.topics(), MomentsServer.Config.DEFAULT_FRAME_CACHE_BYTES).withRanker(ranker));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();

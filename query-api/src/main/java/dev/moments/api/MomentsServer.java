@@ -5,6 +5,7 @@ import dev.moments.api.auth.Tokens;
 import dev.moments.api.frames.KafkaFrameStore;
 import dev.moments.api.http.ApiServer;
 import dev.moments.api.metrics.Metrics;
+import dev.moments.api.search.Rankers;
 import dev.moments.featurizer.encoder.Encoders;
 import dev.moments.featurizer.encoder.TextEncoder;
 import dev.moments.indexer.index.Materializer;
@@ -25,7 +26,7 @@ import org.apache.kafka.clients.admin.DescribeClusterOptions;
 
 /**
  * The whole query side in one object: opens the moment index, runs the {@link Materializer}
- * that fills it from the moments topic, loads the text encoder, follows the frames topic, and
+ * that fills it from the moments topic (and its frame evidence from the features topic), loads the text encoder, follows the frames topic, and
  * serves the {@link ApiServer}. {@code moments serve} and the in-process demo both start one.
  */
 public final class MomentsServer implements AutoCloseable {
@@ -40,10 +41,19 @@ public final class MomentsServer implements AutoCloseable {
    * @param bootstrap Kafka bootstrap servers
    * @param topics the topic names
    * @param frameCacheBytes bytes of JPEG frames kept in the frame lookup cache
+   * @param ranker the name of the span ranker of the served search ({@link Rankers#names()})
    */
   public record Config(Path indexDir, String host, int port, Path encoderDir, Tokens tokens, String bootstrap,
-      Topics topics, long frameCacheBytes) {
+      Topics topics, long frameCacheBytes, String ranker) {
+    /** With the default ranker ({@link Rankers#DEFAULT}). */
+    public Config(Path indexDir, String host, int port, Path encoderDir, Tokens tokens, String bootstrap,
+        Topics topics, long frameCacheBytes) {
+      this(indexDir, host, port, encoderDir, tokens, bootstrap, topics, frameCacheBytes, Rankers.DEFAULT);
+    }
+
     public Config {
+      Objects.requireNonNull(ranker, "ranker");
+      Rankers.named(ranker); // fails early, naming the known rankers
       Objects.requireNonNull(indexDir, "indexDir");
       Objects.requireNonNull(host, "host");
       Objects.requireNonNull(tokens, "tokens");
@@ -67,7 +77,12 @@ public final class MomentsServer implements AutoCloseable {
 
     /** The same, listening on {@code host} ("127.0.0.1" for this machine only). */
     public Config withHost(String host) {
-      return new Config(indexDir, host, port, encoderDir, tokens, bootstrap, topics, frameCacheBytes);
+      return new Config(indexDir, host, port, encoderDir, tokens, bootstrap, topics, frameCacheBytes, ranker);
+    }
+
+    /** The same, ranking with the ranker of that name ({@link Rankers#names()}). */
+    public Config withRanker(String name) {
+      return new Config(indexDir, host, port, encoderDir, tokens, bootstrap, topics, frameCacheBytes, name);
     }
   }
 
@@ -115,7 +130,8 @@ public final class MomentsServer implements AutoCloseable {
           return List.of(materializer.health(), frames.health());
         }
       };
-      api = new ApiServer(new ApiServer.Deps(encoder, new LuceneMomentStore(index), frames, c.tokens(), status, new Metrics()));
+      api = new ApiServer(new ApiServer.Deps(encoder, new LuceneMomentStore(index), frames, c.tokens(), status, new Metrics(),
+          Rankers.named(c.ranker())));
       materializer.start();
       frames.start();
       api.start(c.host(), c.port());

@@ -1,9 +1,11 @@
 package dev.moments.indexer.index;
 
 import dev.moments.topics.DeadLetter;
+import dev.moments.topics.FeatureRecord;
 import dev.moments.topics.LoopHealth;
 import dev.moments.topics.MomentRecord;
 import dev.moments.topics.Topics;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -42,6 +44,15 @@ import org.slf4j.LoggerFactory;
  * moment (or whose embedding the index rejects) is skipped,
  * counted in {@link #skipped()} and logged with its partition and offset.
  *
+ * <p>It also consumes every partition of the features topic (when it exists at start) into the
+ * index's {@link FrameEvidenceStore}: each frame's feature goes into its stream's second, an
+ * end-of-stream mark (null value, {@link Topics#HEADER_END_OF_STREAM}) finishes the stream's open
+ * second. The evidence state is flushed right before each commit, so one commit holds the
+ * moments, the evidence (partly filled seconds included) and the offsets of both topics. A feature
+ * record with no key, a null value without the mark, an undecodable value, a wrong dimension or a
+ * late capture time is skipped, counted ({@link #badFrames()}, {@link #lateFrames()}) and logged
+ * (the indexer dead-letters the undecodable ones; this reader does not copy them again).
+ *
  * <p>The loop survives broker outages: a Kafka error in an iteration is retried with back-off
  * (100 ms doubling to 5 s) and shown by {@link #health()} as degraded; every 5 s the lag is taken
  * from the broker, so an outage shows even while polls just come back empty. Any other error
@@ -66,6 +77,10 @@ public final class Materializer implements AutoCloseable {
   private final AtomicLong consumed = new AtomicLong();
   private final AtomicLong skipped = new AtomicLong();
   private final AtomicLong retracted = new AtomicLong();
+  private final AtomicLong frames = new AtomicLong();
+  private final AtomicLong lateFrames = new AtomicLong();
+  private final AtomicLong badFrames = new AtomicLong();
+  private volatile boolean commitOnClose = true;
   private volatile KafkaConsumer<byte[], byte[]> consumer;
   private volatile Throwable failure;
   private final LoopHealth health = new LoopHealth("materializer");
@@ -97,7 +112,22 @@ public final class Materializer implements AutoCloseable {
     thread.start();
   }
 
-  /** Records of the moments topic not yet in the index, or -1 before the first poll. */
+  /** Feature records of the features topic consumed so far by this instance (any outcome). */
+  public long framesConsumed() {
+    return frames.get();
+  }
+
+  /** Frames dropped because their second was already finished (or before the stream's origin). */
+  public long lateFrames() {
+    return lateFrames.get();
+  }
+
+  /** Feature records that were not frames of a known dimension nor end-of-stream marks. */
+  public long badFrames() {
+    return badFrames.get();
+  }
+
+  /** Records of the moments and features topics not yet in the index, or -1 before the first poll. */
   public long lag() {
     return lag.get();
   }
@@ -130,6 +160,12 @@ public final class Materializer implements AutoCloseable {
   /** The consumer loop's state: ok, degraded while the broker fails it (retrying), or stopped. */
   public LoopHealth.Status health() {
     return health.status();
+  }
+
+  /** Stops like a killed process would: no final commit (what was not committed is replayed). */
+  void halt() {
+    commitOnClose = false;
+    close();
   }
 
   /** Stops consuming, commits what was indexed with its offsets, and closes the consumer. */
@@ -166,6 +202,8 @@ public final class Materializer implements AutoCloseable {
       if (parts == null) {
         return;
       }
+      parts = new ArrayList<>(parts);
+      parts.addAll(featurePartitions(c));
       c.assign(parts);
       Map<String, String> data = index.commitData();
       for (TopicPartition tp : parts) {
@@ -178,7 +216,9 @@ public final class Materializer implements AutoCloseable {
           c.seekToBeginning(List.of(tp));
         }
       }
-      log.info("materializing {} from stored offsets {}", topics.moments().name(), committed);
+      log.info("materializing {} and {} from stored offsets {}", topics.moments().name(),
+          topics.features().name(), committed);
+      String featuresTopic = topics.features().name();
       while (running.get()) {
         // A Kafka error (broker down, leader moving) is retried with back-off. The consumer's
         // position only moves past records this loop has handed to the index, so a retry neither
@@ -198,7 +238,14 @@ public final class Materializer implements AutoCloseable {
         // sees a count also finds what it counts in the index.
         long batchRetracted = 0;
         long batchSkipped = 0;
+        long batchMoments = 0;
         for (ConsumerRecord<byte[], byte[]> r : recs) {
+          sinceCommit++;
+          if (r.topic().equals(featuresTopic)) {
+            frame(r);
+            continue;
+          }
+          batchMoments++;
           try {
             String retract = DeadLetter.header(r.headers(), Topics.HEADER_RETRACT_WINDOW);
             if (r.value() == null && retract != null) {
@@ -212,13 +259,12 @@ public final class Materializer implements AutoCloseable {
             log.warn("skipping bad moment record {}-{} at offset {}: {}",
                 r.topic(), r.partition(), r.offset(), bad.getMessage());
           }
-          sinceCommit++;
         }
         if (!recs.isEmpty()) {
           index.refresh();
           retracted.addAndGet(batchRetracted);
           skipped.addAndGet(batchSkipped);
-          consumed.addAndGet(recs.count());
+          consumed.addAndGet(batchMoments);
         }
         try {
           // The position is the next offset to read; it also moves past transaction markers.
@@ -228,7 +274,7 @@ public final class Materializer implements AutoCloseable {
           boolean moved = !next.equals(committed);
           boolean due = System.nanoTime() - lastCommitNanos >= cfg.commitInterval().toNanos();
           if (moved && (sinceCommit >= cfg.commitEveryRecords() || due)) {
-            index.commit(offsetData(next));
+            commit(next);
             committed = new HashMap<>(next);
             sinceCommit = 0;
             lastCommitNanos = System.nanoTime();
@@ -247,15 +293,15 @@ public final class Materializer implements AutoCloseable {
           }
         }
       }
-      if (!next.isEmpty() && !next.equals(committed)) {
-        index.commit(offsetData(next));
+      if (commitOnClose && !next.isEmpty() && !next.equals(committed)) {
+        commit(next);
       }
     } catch (WakeupException e) {
       if (running.get()) {
         failure = e;
         health.stopped(e);
-      } else if (!next.isEmpty() && !next.equals(committed)) {
-        index.commit(offsetData(next));
+      } else if (commitOnClose && !next.isEmpty() && !next.equals(committed)) {
+        commit(next);
       }
     } catch (RuntimeException | Error e) {
       failure = e;
@@ -263,6 +309,74 @@ public final class Materializer implements AutoCloseable {
     } finally {
       c.close(Duration.ofSeconds(5));
     }
+  }
+
+  private void commit(Map<TopicPartition, Long> next) {
+    index.evidence().flush();
+    index.commit(offsetData(next));
+  }
+
+  private void frame(ConsumerRecord<byte[], byte[]> r) {
+    frames.incrementAndGet();
+    if (r.key() == null) {
+      badFrame(r, "no key (stream id)");
+      return;
+    }
+    String stream = new String(r.key(), StandardCharsets.UTF_8);
+    if (Topics.isEndOfStream(r.headers())) {
+      index.evidence().endOfStream(stream);
+      return;
+    }
+    FeatureRecord f;
+    try {
+      f = FeatureRecord.fromBytes(r.value());
+    } catch (IllegalArgumentException bad) {
+      badFrame(r, bad.getMessage());
+      return;
+    }
+    switch (index.evidence().accept(stream, r.timestamp(), f.vector())) {
+      case ACCEPTED -> { }
+      case LATE -> {
+        lateFrames.incrementAndGet();
+        log.debug("late frame of {} at {} ({}-{} offset {}): its second is finished", stream,
+            r.timestamp(), r.topic(), r.partition(), r.offset());
+      }
+      case WRONG_DIMENSION -> badFrame(r, "stream " + stream + " has " + f.dim()
+          + "-dimensional features here and another dimension before");
+    }
+  }
+
+  private void badFrame(ConsumerRecord<byte[], byte[]> r, String why) {
+    badFrames.incrementAndGet();
+    log.warn("skipping feature record {}-{} at offset {}: {}", r.topic(), r.partition(), r.offset(), why);
+  }
+
+  // The features topic's partitions if it exists now (looked up once; none when it does not).
+  private List<TopicPartition> featurePartitions(KafkaConsumer<byte[], byte[]> c) {
+    String topic = topics.features().name();
+    List<PartitionInfo> infos = null;
+    while (running.get()) {
+      try {
+        infos = c.partitionsFor(topic, CALL_TIMEOUT);
+        health.ok();
+        break;
+      } catch (WakeupException | InterruptException e) {
+        throw e;
+      } catch (KafkaException e) {
+        if (!health.backOff(e, running::get)) {
+          break;
+        }
+      }
+    }
+    List<TopicPartition> parts = new ArrayList<>();
+    if (infos == null || infos.isEmpty()) {
+      log.warn("{} does not exist: no frame evidence is kept until a restart after it is created", topic);
+      return parts;
+    }
+    for (PartitionInfo pi : infos) {
+      parts.add(new TopicPartition(topic, pi.partition()));
+    }
+    return parts;
   }
 
   // The topic's partitions once it exists; null when closed first. Broker errors are retried.

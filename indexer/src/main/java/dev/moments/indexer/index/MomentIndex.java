@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import org.apache.lucene.document.BinaryDocValuesField;
 import org.apache.lucene.document.Document;
+import org.apache.lucene.document.FloatDocValuesField;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.document.LongField;
@@ -20,7 +22,9 @@ import org.apache.lucene.document.LongPoint;
 import org.apache.lucene.document.SortedDocValuesField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
+import org.apache.lucene.index.BinaryDocValues;
 import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.NumericDocValues;
 import org.apache.lucene.index.DocValues;
 import org.apache.lucene.index.FieldInfo;
 import org.apache.lucene.index.IndexWriter;
@@ -35,6 +39,14 @@ import org.apache.lucene.index.Term;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.FieldExistsQuery;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.Weight;
+import org.apache.lucene.search.ScoreMode;
+import org.apache.lucene.search.Scorer;
+import org.apache.lucene.search.DocIdSetIterator;
+import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.KnnVectorValues;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
@@ -72,6 +84,9 @@ public final class MomentIndex implements AutoCloseable {
   static final String F_SCORE = "score";
   static final String F_MODEL = "model";
   static final String F_VECTOR = "vector";
+  /** Id and score again as doc values, for {@link #momentsOf} (documents written before lack them). */
+  static final String F_ID_DV = "id_dv";
+  static final String F_SCORE_DV = "score_dv";
 
   /** The default IoU above which a worse overlapping hit of the same stream is suppressed. */
   public static final float DEFAULT_NMS_IOU = 0.5f;
@@ -83,6 +98,7 @@ public final class MomentIndex implements AutoCloseable {
   private final IndexWriter writer;
   private final SearcherManager searchers;
   private final float nmsIou;
+  private final FrameEvidenceStore evidence;
   private volatile int dim;
 
   private MomentIndex(Path path, Directory dir, IndexWriter writer, float nmsIou) throws IOException {
@@ -92,6 +108,7 @@ public final class MomentIndex implements AutoCloseable {
     this.nmsIou = nmsIou;
     this.searchers = new SearcherManager(writer, null);
     this.dim = readDim();
+    this.evidence = new FrameEvidenceStore(writer, searchers);
   }
 
   /** Opens the index in {@code dir}, creating it when missing, with the default NMS IoU. */
@@ -142,6 +159,14 @@ public final class MomentIndex implements AutoCloseable {
     return nmsIou;
   }
 
+  /**
+   * The per-second frame evidence kept in this index beside the moments (committed with them by
+   * {@link #commit(Map)}; the {@link Materializer} fills it from the features topic).
+   */
+  public FrameEvidenceStore evidence() {
+    return evidence;
+  }
+
   /** The embedding dimension of the stored moments, or 0 while the index has never held one. */
   public int dimension() {
     return dim;
@@ -172,6 +197,8 @@ public final class MomentIndex implements AutoCloseable {
     doc.add(new LongField(F_END, m.endMs(), Field.Store.YES));
     doc.add(new StoredField(F_SCORE, m.score()));
     doc.add(new StoredField(F_MODEL, m.modelId()));
+    doc.add(new BinaryDocValuesField(F_ID_DV, new BytesRef(m.momentId())));
+    doc.add(new FloatDocValuesField(F_SCORE_DV, m.score()));
     doc.add(new KnnFloatVectorField(F_VECTOR, v, VectorSimilarityFunction.DOT_PRODUCT));
     try {
       writer.updateDocument(new Term(F_ID, m.momentId()), doc);
@@ -347,6 +374,113 @@ public final class MomentIndex implements AutoCloseable {
     return Math.max(0, inter) / (double) union;
   }
 
+  /**
+   * Every live moment of one stream overlapping {@code [fromMs, toMs]} (null = unbounded), each with
+   * the exact cosine of its embedding with {@code query} as {@link MomentHit#similarity()} (not an
+   * approximate k-NN: the served ranker sees all of a stream's moments); in no particular order.
+   * Read from doc values; {@link MomentHit#modelId()} is not read (null).
+   *
+   * @throws IllegalArgumentException for an empty, all-zero or non-finite query or one of another
+   *     dimension than the stored moments
+   */
+  public List<MomentHit> momentsOf(String streamId, Long fromMs, Long toMs, float[] query) {
+    Objects.requireNonNull(streamId, "streamId");
+    float[] q = normalized(query, "query vector");
+    try {
+      searchers.maybeRefresh();
+      IndexSearcher searcher = searchers.acquire();
+      try {
+        int indexDim = dimensionOf(searcher);
+        if (indexDim == 0) {
+          return List.of();
+        }
+        if (q.length != indexDim) {
+          throw new IllegalArgumentException("query vector has " + q.length
+              + " dimensions, but the index holds " + indexDim + "-dimensional moment embeddings");
+        }
+        BooleanQuery.Builder b = new BooleanQuery.Builder();
+        b.add(new TermQuery(new Term(F_STREAM, streamId)), BooleanClause.Occur.FILTER);
+        if (toMs != null) {
+          b.add(LongPoint.newRangeQuery(F_START, Long.MIN_VALUE, toMs), BooleanClause.Occur.FILTER);
+        }
+        if (fromMs != null) {
+          b.add(LongPoint.newRangeQuery(F_END, fromMs, Long.MAX_VALUE), BooleanClause.Occur.FILTER);
+        }
+        Weight w = searcher.createWeight(searcher.rewrite(b.build()), ScoreMode.COMPLETE_NO_SCORES, 1f);
+        List<MomentHit> out = new ArrayList<>();
+        for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
+          Scorer scorer = w.scorer(ctx);
+          FloatVectorValues vectors = ctx.reader().getFloatVectorValues(F_VECTOR);
+          if (scorer == null || vectors == null) {
+            continue;
+          }
+          KnnVectorValues.DocIndexIterator vit = vectors.iterator();
+          StoredFields stored = ctx.reader().storedFields();
+          BinaryDocValues ids = DocValues.getBinary(ctx.reader(), F_ID_DV);
+          NumericDocValues scores = DocValues.getNumeric(ctx.reader(), F_SCORE_DV);
+          SortedNumericDocValues starts = DocValues.getSortedNumeric(ctx.reader(), F_START);
+          SortedNumericDocValues ends = DocValues.getSortedNumeric(ctx.reader(), F_END);
+          Bits live = ctx.reader().getLiveDocs();
+          DocIdSetIterator it = scorer.iterator();
+          for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
+            if ((live != null && !live.get(doc)) || vit.docID() > doc || vit.advance(doc) != doc) {
+              continue;
+            }
+            float[] v = vectors.vectorValue(vit.index());
+            double dot = 0;
+            for (int i = 0; i < v.length; i++) {
+              dot += (double) q[i] * v[i];
+            }
+            if (ids.advanceExact(doc) && scores.advanceExact(doc) && starts.advanceExact(doc) && ends.advanceExact(doc)) {
+              out.add(new MomentHit(ids.binaryValue().utf8ToString(), streamId, starts.nextValue(), ends.nextValue(),
+                  (float) dot, Float.intBitsToFloat((int) scores.longValue()), null));
+            } else { // written before the doc values: stored fields (slower)
+              Document d = stored.document(doc);
+              out.add(new MomentHit(d.get(F_ID), d.get(F_STREAM),
+                  d.getField(F_START).numericValue().longValue(),
+                  d.getField(F_END).numericValue().longValue(), (float) dot,
+                  d.getField(F_SCORE).numericValue().floatValue(), null));
+            }
+          }
+        }
+        return out;
+      } finally {
+        searchers.release(searcher);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the moments of stream " + streamId + " at " + path, e);
+    }
+  }
+
+  /**
+   * The ids of the streams that have or had moments (a stream whose moments were all retracted may
+   * stay listed until segments merge), sorted; cheaper than {@link #streams()}.
+   */
+  public List<String> streamIds() {
+    try {
+      searchers.maybeRefresh();
+      IndexSearcher searcher = searchers.acquire();
+      try {
+        java.util.TreeSet<String> out = new java.util.TreeSet<>();
+        for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
+          org.apache.lucene.index.Terms terms = ctx.reader().terms(F_STREAM);
+          if (terms == null) {
+            continue;
+          }
+          org.apache.lucene.index.TermsEnum te = terms.iterator();
+          for (BytesRef t = te.next(); t != null; t = te.next()) {
+            out.add(t.utf8ToString());
+          }
+        }
+        return List.copyOf(out);
+      } finally {
+        searchers.release(searcher);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read streams of moment index at " + path, e);
+    }
+  }
+
   /** Per-stream counts and time extents of the live moments, ordered by stream id. */
   public List<StreamStats> streams() {
     try {
@@ -389,7 +523,8 @@ public final class MomentIndex implements AutoCloseable {
       searchers.maybeRefresh();
       IndexSearcher searcher = searchers.acquire();
       try {
-        return searcher.getIndexReader().numDocs();
+        // Only moment documents: frame evidence documents have no moment vector.
+        return searcher.count(new FieldExistsQuery(F_VECTOR));
       } finally {
         searchers.release(searcher);
       }

@@ -9,9 +9,11 @@ import dev.moments.api.auth.Tokens;
 import dev.moments.api.frames.FrameStore;
 import dev.moments.api.metrics.Metrics;
 import dev.moments.api.search.MomentStore;
+import dev.moments.api.search.Rankers;
 import dev.moments.api.search.SearchService;
 import dev.moments.api.search.StreamService;
 import dev.moments.featurizer.encoder.TextEncoder;
+import dev.moments.model.rank.SpanRanker;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -50,10 +52,18 @@ public final class ApiServer implements AutoCloseable {
    * @param tokens who may see which stream
    * @param status the state of broker, index and materializer
    * @param metrics where request and search metrics go
+   * @param ranker ranks each stream's spans from its frame evidence and moments
    */
   public record Deps(TextEncoder encoder, MomentStore store, FrameStore frames, Tokens tokens,
-      PipelineStatus status, Metrics metrics) {
+      PipelineStatus status, Metrics metrics, SpanRanker ranker) {
+    /** With the default ranker ({@link Rankers#DEFAULT}). */
+    public Deps(TextEncoder encoder, MomentStore store, FrameStore frames, Tokens tokens, PipelineStatus status,
+        Metrics metrics) {
+      this(encoder, store, frames, tokens, status, metrics, Rankers.named(Rankers.DEFAULT));
+    }
+
     public Deps {
+      Objects.requireNonNull(ranker, "ranker");
       Objects.requireNonNull(encoder, "encoder");
       Objects.requireNonNull(store, "store");
       Objects.requireNonNull(frames, "frames");
@@ -113,7 +123,8 @@ public final class ApiServer implements AutoCloseable {
     ObjectMapper mapper = JavalinJackson.defaultMapper()
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
         .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-    SearchController search = new SearchController(new SearchService(deps.encoder(), deps.store()), metrics, mapper);
+    SearchController search = new SearchController(new SearchService(deps.encoder(), deps.store(), deps.ranker(),
+        SearchService.DEFAULT_MAX_SCAN_SECONDS), metrics, mapper);
     StreamsController streams = new StreamsController(new StreamService(deps.store(), deps.frames()), deps.frames());
     SystemController system = new SystemController(deps.status(), metrics);
     Auth auth = new Auth(deps.tokens());
