@@ -331,9 +331,12 @@ final class ReplayCommand implements Callable<Integer> {
 
   /**
    * Waits until the index holds every window's moments: the windows the indexer emits over each
-   * stream ({@link LiveWindows#live}) times the model's moments per window. Should that count not
-   * be reached (a video decoded to another frame count than its features), a stream with at
-   * least one window's moments that has not changed for 5 s counts as done.
+   * stream ({@link LiveWindows#live}) times the model's moments per window. With --features that
+   * count is exact, and nothing is asked before it is reached (a loaded machine can take longer
+   * than any quiet period between two windows: a "settled" guess asked queries of a half-indexed
+   * clip). With --videos it need not be reached (a video can decode to another frame count than
+   * its features), so there a stream with at least one window's moments that has not changed for
+   * 5 s counts as done.
    */
   private void awaitIndexed(MomentsServer server, List<FeatureReplay.Clip> clips, FeatureManifest manifest,
       IndexerConfig ic, int perWindow) throws InterruptedException {
@@ -360,7 +363,7 @@ final class ReplayCommand implements Callable<Integer> {
       }
       if (server.materializer().caughtUp()) {
         boolean complete = want.entrySet().stream().allMatch(e -> have.getOrDefault(e.getKey(), 0L) >= e.getValue());
-        boolean settled = System.nanoTime() - stableSince > 5_000_000_000L
+        boolean settled = videos != null && System.nanoTime() - stableSince > 5_000_000_000L
             && want.keySet().stream().allMatch(k -> have.getOrDefault(k, 0L) >= perWindow);
         if (complete || settled) {
           err.println();

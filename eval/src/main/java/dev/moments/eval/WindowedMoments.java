@@ -74,7 +74,12 @@ public final class WindowedMoments {
     return LiveWindows.offline(frames, fps, windowSec, strideSec);
   }
 
-  /** The pooled moments of {@code span} (frames at {@code fps}), clamped to the span. */
+  /**
+   * The pooled moments of {@code span} (frames at {@code fps}). Sliding windows: times clamped to
+   * the span. Live windows: times as the indexer makes them, whole milliseconds through the
+   * frames' replay timestamps ({@code round(i * 1000 / fps)}, see {@link #liveMs}), so that the
+   * suppression of overlapping answers decides on the very numbers the index compares.
+   */
   public List<Moment> run(float[][] span, double fps) {
     double length = span.length / fps;
     List<Moment> out = new ArrayList<>();
@@ -85,11 +90,44 @@ public final class WindowedMoments {
       float[][] window = java.util.Arrays.copyOfRange(span, w.from(), w.to());
       double offset = w.from() / fps;
       for (PredictedMoment m : predictor.predict(window, fps)) {
+        if (liveLatenessSec != null) {
+          long a = liveMs(w, fps, m.startSec());
+          long b = Math.max(a, liveMs(w, fps, m.endSec()));
+          out.add(new Moment(m.embedding(), a / 1000.0, b / 1000.0));
+          continue;
+        }
         double a = Math.min(length, Math.max(0, offset + m.startSec()));
         double b = Math.min(length, Math.max(a, offset + m.endSec()));
         out.add(new Moment(m.embedding(), a, b));
       }
     }
     return out;
+  }
+
+  /**
+   * The indexer's time (ms from the span's first frame) of {@code sec} after window {@code w}'s
+   * first frame ({@code WindowingProcessor.timeAt}): frame {@code i} covers {@code [ts[i],
+   * ts[i+1])} (the last one frame length, {@code round(1000 / fps)}) and a time inside it is
+   * placed proportionally.
+   */
+  static long liveMs(LiveWindows.Window w, double fps, double sec) {
+    int t = w.to() - w.from();
+    long frameMs = Math.max(1, Math.round(1000.0 / fps));
+    double pos = sec * fps;
+    if (!(pos > 0)) {
+      return ts(w.from(), fps);
+    }
+    int i = (int) Math.floor(pos);
+    if (i >= t) {
+      return ts(w.to() - 1, fps) + frameMs;
+    }
+    long from = ts(w.from() + i, fps);
+    long to = i + 1 < t ? ts(w.from() + i + 1, fps) : from + frameMs;
+    return from + Math.round((pos - i) * (to - from));
+  }
+
+  /** The replay timestamp (ms from the first frame) of frame {@code i}, as {@code FeatureReplay} sends it. */
+  private static long ts(int i, double fps) {
+    return Math.round(i * 1000.0 / fps);
   }
 }
