@@ -119,21 +119,45 @@ final class EvalCommand implements Runnable {
     @Option(names = "--json", description = "Print the fused ranker's metrics as one JSON object (percent).")
     boolean json;
 
+    @Option(names = "--hop-sec", paramLabel = "SEC",
+        description = "Place windows as the live indexer does over each clip replayed as a stream: ending every "
+            + "SEC after its first frame (early ones partial), pending ones and the rest at its end; with "
+            + "replay's --hop-sec (default there: the window) this is exactly replay's offline row. Default: "
+            + "sliding windows every --stride-sec.")
+    Double hopSec;
+
+    @Option(names = "--lateness-sec", paramLabel = "SEC",
+        description = "With --hop-sec: the indexer's lateness (default: the indexer's, ${DEFAULT-VALUE}).",
+        defaultValue = "10")
+    double latenessSec;
+
+
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
       NlqAnnotations gt = NlqAnnotations.read(annotations);
       Path features = run.features;
+      if (hopSec != null && run.strideSec != null) {
+        throw new IllegalArgumentException("give --hop-sec (the live indexer's windows) or --stride-sec (sliding "
+            + "windows), not both");
+      }
       try (dev.moments.model.LavitiModel m = run.loadModel();
           dev.moments.featurizer.encoder.TextEncoder encoder = textEncoder(run.textEmbeddings, run.textEncoder)) {
         dev.moments.eval.QueryText text = dev.moments.eval.QueryText.fromEncoder(encoder);
+        double window = run.window(m);
+        dev.moments.eval.NlqEvaluator.Options options = hopSec != null
+            ? dev.moments.eval.NlqEvaluator.Options.live(window, hopSec, latenessSec, 5, Rankers.NMS_IOU)
+            : new dev.moments.eval.NlqEvaluator.Options(window, run.stride(m), 5, Rankers.NMS_IOU);
+        java.io.PrintWriter err = spec != null ? spec.commandLine().getErr() : new java.io.PrintWriter(System.err, true);
+        err.println(windowsNote(window, run.stride(m), hopSec, latenessSec));
         Map<String, SpanRanker> rankers = new LinkedHashMap<>();
         rankers.put(m.modelId() + " (LAVITI-only)", Rankers.laviti());
         rankers.put("frame-only", Rankers.frames());
         rankers.put(FUSED, Rankers.fused());
         rankers.put("random intervals", Rankers.random(0));
         rankers.put("(fused without LAVITI)", Rankers.fused(0));
-        dev.moments.eval.NlqEvaluator.Ranked result = new dev.moments.eval.NlqEvaluator(m, text,
-            new dev.moments.eval.NlqEvaluator.Options(run.window(m), run.stride(m), 5, 0.95))
+        dev.moments.eval.NlqEvaluator.Ranked result = new dev.moments.eval.NlqEvaluator(m, text, options)
             .runRanked(gt, features, rankers);
         List<NlqPredictions.Result> fused = result.predictions().get(FUSED);
         if (predictionsOut != null) {
@@ -158,6 +182,23 @@ final class EvalCommand implements Runnable {
     }
 
     private static final String FUSED = "fused";
+  }
+
+  /**
+   * What windows and suppression {@code eval nlq} used, and when they differ from {@code replay}'s
+   * (the live pipeline's), the flag that makes them the same.
+   */
+  static String windowsNote(double window, double stride, Double hop, double lateness) {
+    String nms = "";
+    if (hop != null) {
+      return String.format(java.util.Locale.ROOT, "windows: the live indexer's, %.0f s ending every %.0f s after "
+          + "each clip's first frame, lateness %.0f s: replay --window-sec %.0f --hop-sec %.0f runs the same%s",
+          window, hop, lateness, window, hop, nms);
+    }
+    return String.format(java.util.Locale.ROOT, "windows: sliding, %.0f s every %.0f s from each clip's first frame "
+        + "plus one aligned to its end; the live indexer (and replay's offline row) ends windows every hop after "
+        + "a stream's first frame, early ones partial: --hop-sec HOP gives replay's windows (its default hop: "
+        + "the window)%s", window, stride, nms);
   }
 
   /** {@code moments eval score-nlq}. */

@@ -55,11 +55,16 @@ import picocli.CommandLine.Option;
  * scored next to the offline evaluation of the same model with the same windows and the same
  * suppression of overlapping answers.
  *
- * <p>Window placement: the indexer's windows end every {@code --hop} after a stream's first
- * frame and a stream's rest is flushed at its end-of-stream mark (each clip ends with one); offline, a clip no longer than the
- * window is one window (see {@code LiveWindows}). With {@code --hop} equal to the window (the
- * default) and clips no longer than the window, both read exactly the same frames and the
- * metrics agree; a shorter hop adds the moments of partial windows to the live index.
+ * <p>The offline row is the live pipeline's answer computed without it: the model runs over
+ * exactly the windows the indexer runs over each clip's stream ({@code LiveWindows#live}: windows
+ * ending every {@code --hop-sec} after the stream's first frame, early ones partial, pending ones
+ * and the rest at its end-of-stream mark, with the indexer's lateness), the moments are ranked by
+ * cosine with the query, a moment overlapping a better one with IoU above the served search's
+ * NMS IoU is dropped, and the top 5 are kept; times are clip seconds both ways (a clip starting
+ * mid-frame starts its stream with that whole frame). {@code eval nlq --hop-sec H} gives the
+ * same row; {@code eval nlq} without it slides windows every {@code --stride-sec} (default half
+ * the window) instead, which the note it prints says. Online and offline differ only by what the
+ * index adds: float similarities and whole-millisecond times.
  */
 @Command(name = "replay", mixinStandardHelpOptions = true,
     description = "Replay a feature set's NLQ clips through Kafka, the indexer and the query API "
@@ -132,6 +137,10 @@ final class ReplayCommand implements Callable<Integer> {
   @Option(names = "--predictions-out", paramLabel = "FILE", description = "Write the live prediction JSON here.")
   Path predictionsOut;
 
+  @Option(names = "--offline-predictions-out", paramLabel = "FILE",
+      description = "Write the offline row's prediction JSON here.")
+  Path offlinePredictionsOut;
+
   @Option(names = "--json", description = "Print {online: {...}, offline: {...}} metrics (percent) as one JSON object.")
   boolean json;
 
@@ -141,7 +150,8 @@ final class ReplayCommand implements Callable<Integer> {
   private java.io.PrintWriter err = new java.io.PrintWriter(System.err, true);
 
   /** What a replay measured. */
-  record Outcome(NlqMetrics.Scores online, NlqMetrics.Scores offline, List<NlqPredictions.Result> live) {}
+  record Outcome(NlqMetrics.Scores online, NlqMetrics.Scores offline, List<NlqPredictions.Result> live,
+      List<NlqPredictions.Result> offlinePredictions) {}
 
   @Override
   public Integer call() throws Exception {
@@ -180,6 +190,9 @@ final class ReplayCommand implements Callable<Integer> {
     if (predictionsOut != null) {
       NlqPredictions.write(predictionsOut, o.live());
     }
+    if (offlinePredictionsOut != null) {
+      NlqPredictions.write(offlinePredictionsOut, o.offlinePredictions());
+    }
     if (json) {
       Map<String, Object> both = new LinkedHashMap<>();
       both.put("online", o.online().asMap());
@@ -216,6 +229,10 @@ final class ReplayCommand implements Callable<Integer> {
       double hop = hopSec != null ? hopSec : window;
       FeatureReplay replay = new FeatureReplay(feats);
       List<FeatureReplay.Clip> clips = replay.plan(gt, START_MS);
+      if (videos != null) {
+        // the stream is the whole video, its time set so that the clip's start is at START_MS
+        clips = clips.stream().map(FeatureReplay.Clip::alignedToClipStart).toList();
+      }
       if (clips.isEmpty()) {
         throw new IllegalArgumentException("no clip of " + ann + " has features in " + feats);
       }
@@ -264,9 +281,15 @@ final class ReplayCommand implements Callable<Integer> {
 
       List<NlqPredictions.Result> live = ask(server.port(), token, gt, clips);
       NlqMetrics.Scores online = NlqMetrics.score(gt, live);
-      NlqMetrics.Scores offline = NlqMetrics.score(gt, new NlqEvaluator(m, QueryText.fromEncoder(encoder),
-          new NlqEvaluator.Options(window, hop, 5, MomentIndex.DEFAULT_NMS_IOU)).run(gt, feats).predictions());
-      return new Outcome(online, offline, live);
+      // The indexer's windows over each clip's stream (with --videos the stream holds the whole
+      // video, so only the clip's frames are the same: the rows agree less there).
+      List<NlqPredictions.Result> offlinePredictions = new NlqEvaluator(m, QueryText.fromEncoder(encoder),
+          NlqEvaluator.Options.live(window, hop, ic.lateness().toMillis() / 1000.0, 5, MomentIndex.DEFAULT_NMS_IOU))
+          .run(gt, feats).predictions();
+      NlqMetrics.Scores offline = NlqMetrics.score(gt, offlinePredictions);
+      err.printf(Locale.ROOT, "offline row: the indexer's windows (%.0f s ending every %.0f s, lateness %.0f s) = "
+          + "eval nlq --window-sec %.0f --hop-sec %.0f%n", window, hop, ic.lateness().toMillis() / 1000.0, window, hop);
+      return new Outcome(online, offline, live, offlinePredictions);
     } finally {
       for (int i = open.size() - 1; i >= 0; i--) {
         open.get(i).close();
@@ -308,9 +331,12 @@ final class ReplayCommand implements Callable<Integer> {
 
   /**
    * Waits until the index holds every window's moments: the windows the indexer emits over each
-   * stream ({@link LiveWindows#live}) times the model's moments per window. Should that count not
-   * be reached (a video decoded to another frame count than its features), a stream with at
-   * least one window's moments that has not changed for 5 s counts as done.
+   * stream ({@link LiveWindows#live}) times the model's moments per window. With --features that
+   * count is exact, and nothing is asked before it is reached (a loaded machine can take longer
+   * than any quiet period between two windows: a "settled" guess asked queries of a half-indexed
+   * clip). With --videos it need not be reached (a video can decode to another frame count than
+   * its features), so there a stream with at least one window's moments that has not changed for
+   * 5 s counts as done.
    */
   private void awaitIndexed(MomentsServer server, List<FeatureReplay.Clip> clips, FeatureManifest manifest,
       IndexerConfig ic, int perWindow) throws InterruptedException {
@@ -337,7 +363,7 @@ final class ReplayCommand implements Callable<Integer> {
       }
       if (server.materializer().caughtUp()) {
         boolean complete = want.entrySet().stream().allMatch(e -> have.getOrDefault(e.getKey(), 0L) >= e.getValue());
-        boolean settled = System.nanoTime() - stableSince > 5_000_000_000L
+        boolean settled = videos != null && System.nanoTime() - stableSince > 5_000_000_000L
             && want.keySet().stream().allMatch(k -> have.getOrDefault(k, 0L) >= perWindow);
         if (complete || settled) {
           err.println();
@@ -367,9 +393,11 @@ final class ReplayCommand implements Callable<Integer> {
       if (c == null) {
         continue;
       }
+      // the clip's time range (with --features: the whole stream, which is the clip's frames)
+      long to = c.startMs() + Math.round(Math.max(c.durationSec(), c.lengthSec() - c.offsetSec()) * 1000);
       URI uri = URI.create("http://127.0.0.1:" + port + "/api/search?k=5&streams="
           + URLEncoder.encode(c.streamId(), StandardCharsets.UTF_8)
-          + "&from=" + c.startMs() + "&to=" + (c.startMs() + Math.round(c.durationSec() * 1000)) + "&q="
+          + "&from=" + c.startMs() + "&to=" + to + "&q="
           + URLEncoder.encode(q.query(), StandardCharsets.UTF_8));
       HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + token)
           .GET().build(), HttpResponse.BodyHandlers.ofString());
@@ -378,7 +406,7 @@ final class ReplayCommand implements Callable<Integer> {
       }
       List<double[]> times = new ArrayList<>();
       for (JsonNode h : JSON.readTree(r.body()).path("results")) {
-        times.add(new double[] {c.clipSeconds(h.path("startMs").asLong()), c.clipSeconds(h.path("endMs").asLong())});
+        times.add(c.clipSpan(h.path("startMs").asLong(), h.path("endMs").asLong()));
       }
       out.add(new NlqPredictions.Result(q.clipUid(), q.annotationUid(), q.queryIdx(), times));
       err.printf(Locale.ROOT, "\rasked %d/%d queries", ++done, gt.queries().size());

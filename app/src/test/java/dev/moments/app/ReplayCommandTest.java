@@ -1,6 +1,7 @@
 package dev.moments.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -88,5 +89,122 @@ class ReplayCommandTest {
     assertThat(live).hasSize(gt.queries().size()).isNotEmpty()
         .allSatisfy(r -> assertThat(r.predictedTimes()).isNotEmpty().hasSizeLessThanOrEqualTo(5));
     assertThat(replay.err()).contains("ingested 2/2 clips").contains("offline features");
+  }
+
+  /**
+   * Clips that start mid-video, mid-frame (7.37 s into each video: 44.22 frames at 6 fps) and run
+   * 245.3 s, not a multiple of the window and hop (120 s, the model's chunk and replay's default
+   * hop): the live indexer's windows over a clip's stream are [0, 120 s), then at its end the hop
+   * window [120, 240 s) still pending within the lateness and the final [125.5, 245.5 s). The
+   * offline row runs exactly those windows, so every query's answer agrees (to the millisecond
+   * the live index keeps), and {@code eval nlq --hop-sec 120} prints the offline row exactly.
+   * Before: the offline row slid windows from frame 0 ([0, 120), [120, 240), [125.5, 245.5))
+   * while the indexer never ran [120, 240) (the final window alone left 120..125.5 s unindexed),
+   * and eval nlq had no way to place windows as replay does.
+   */
+  @Test
+  void clips_that_start_mid_video_score_the_same_online_offline_and_in_eval_nlq() throws Exception {
+    Path data = dir.resolve("synth");
+    assertThat(Cli.run("synth", "features", "--out", data.toString(), "--videos", "6", "--val-videos", "2",
+        "--minutes", "5", "--dim", "16", "--seed", "12").rc()).isZero();
+    int kept = cutClips(data.resolve("nlq_val.json"), 7.37, 245.3);
+    assertThat(kept).isGreaterThanOrEqualTo(8);
+    Path model = dir.resolve("model");
+    Cli.Out train = Cli.run("train", "--narrations", data.resolve("narration.json").toString(), "--features",
+        data.resolve("features").toString(), "--text-embeddings", data.resolve("text_embeddings.npz").toString(),
+        "--out", model.toString(), "--config", "tiny", "--epochs", "4", "--batch", "2", "--lr", "2e-3",
+        "--chunk-sec", "120");
+    assertThat(train.rc()).as(train.err()).isZero();
+
+    Path live = dir.resolve("live.json");
+    Path offline = dir.resolve("offline.json");
+    Cli.Out replay = Cli.run("replay", "--dataset", data.toString(), "--model", model.toString(), "--work",
+        dir.resolve("work").toString(), "--predictions-out", live.toString(), "--offline-predictions-out",
+        offline.toString(), "--json");
+    assertThat(replay.rc()).as(replay.err()).isZero();
+    assertThat(replay.err()).contains("replay: 2 clips").contains("window 120 s, hop 120 s")
+        .contains("eval nlq --window-sec 120 --hop-sec 120").doesNotContain("expected moments were indexed");
+    JsonNode m = new ObjectMapper().readTree(replay.out());
+    for (String k : new String[] {"r1_iou0.3", "r3_iou0.3", "r5_iou0.3", "r1_iou0.5", "r3_iou0.5", "r5_iou0.5"}) {
+      assertThat(m.path("online").path(k).asDouble(-1)).as(k).isBetween(0.0, 100.0)
+          .isEqualTo(m.path("offline").path(k).asDouble(-2));
+    }
+    assertThat(m.path("online").path("miou").asDouble(-1))
+        .isCloseTo(m.path("offline").path("miou").asDouble(), org.assertj.core.data.Offset.offset(0.01));
+    // query by query: the same spans in the same order (offline times are the indexer's whole ms too)
+    List<NlqPredictions.Result> on = NlqPredictions.read(live);
+    List<NlqPredictions.Result> off = NlqPredictions.read(offline);
+    assertThat(on).hasSize(kept).hasSameSizeAs(off);
+    for (int i = 0; i < on.size(); i++) {
+      NlqPredictions.Result a = on.get(i);
+      NlqPredictions.Result b = off.get(i);
+      assertThat(a.predictedTimes()).as("query %d", i).isNotEmpty().hasSameSizeAs(b.predictedTimes());
+      for (int j = 0; j < a.predictedTimes().size(); j++) {
+        double[] x = a.predictedTimes().get(j);
+        double[] y = b.predictedTimes().get(j);
+        assertThat(x[0]).as("query %d answer %d start", i, j).isBetween(0.0, 245.3).isCloseTo(y[0], within(1e-9));
+        assertThat(x[1]).as("query %d answer %d end", i, j).isBetween(x[0], 245.3).isCloseTo(y[1], within(1e-9));
+      }
+    }
+
+    // eval nlq with replay's windows prints replay's offline row exactly; by default (sliding
+    // windows every 60 s) it says how its windows differ and which flag makes them the same
+    Path nlqPreds = dir.resolve("nlq.json");
+    Cli.Out nlq = Cli.run("eval", "nlq", "--annotations", data.resolve("nlq_val.json").toString(), "--features",
+        data.resolve("features").toString(), "--model", model.toString(), "--text-embeddings",
+        data.resolve("text_embeddings.npz").toString(), "--hop-sec", "120", "--predictions-out",
+        nlqPreds.toString(), "--json");
+    assertThat(nlq.rc()).as(nlq.err()).isZero();
+    assertThat(new ObjectMapper().readTree(nlq.out())).isEqualTo(m.path("offline"));
+    List<NlqPredictions.Result> evalNlq = NlqPredictions.read(nlqPreds);
+    assertThat(evalNlq).hasSameSizeAs(off);
+    for (int i = 0; i < off.size(); i++) {
+      assertThat(evalNlq.get(i).predictedTimes()).as("query %d", i)
+          .usingElementComparator(java.util.Arrays::compare).isEqualTo(off.get(i).predictedTimes());
+    }
+    Cli.Out sliding = Cli.run("eval", "nlq", "--annotations", data.resolve("nlq_val.json").toString(), "--features",
+        data.resolve("features").toString(), "--model", model.toString(), "--text-embeddings",
+        data.resolve("text_embeddings.npz").toString(), "--json");
+    assertThat(sliding.rc()).as(sliding.err()).isZero();
+    assertThat(sliding.err()).contains("windows: sliding, 120 s every 60 s").contains("--hop-sec HOP");
+  }
+
+  /**
+   * Cuts every clip of an nlq_val.json to {@code [video_start_sec + from, + length]}, keeping the
+   * queries inside it (times shifted to the new clip); returns how many queries with text remain.
+   */
+  static int cutClips(Path file, double from, double length) throws java.io.IOException {
+    ObjectMapper json = new ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode root = (com.fasterxml.jackson.databind.node.ObjectNode)
+        json.readTree(file.toFile());
+    int kept = 0;
+    for (JsonNode v : root.path("videos")) {
+      for (JsonNode c : v.path("clips")) {
+        com.fasterxml.jackson.databind.node.ObjectNode clip = (com.fasterxml.jackson.databind.node.ObjectNode) c;
+        double start = clip.path("video_start_sec").asDouble() + from;
+        clip.put("video_start_sec", start);
+        clip.put("video_end_sec", start + length);
+        for (JsonNode a : clip.path("annotations")) {
+          com.fasterxml.jackson.databind.node.ArrayNode qs =
+              (com.fasterxml.jackson.databind.node.ArrayNode) a.path("language_queries");
+          for (int i = qs.size() - 1; i >= 0; i--) {
+            com.fasterxml.jackson.databind.node.ObjectNode q = (com.fasterxml.jackson.databind.node.ObjectNode) qs.get(i);
+            double s = q.path("clip_start_sec").asDouble() - from;
+            double e = q.path("clip_end_sec").asDouble() - from;
+            if (s < 0 || e > length) {
+              qs.remove(i);
+            } else {
+              q.put("clip_start_sec", s);
+              q.put("clip_end_sec", e);
+              if (q.hasNonNull("query") && !q.path("query").asText().isBlank()) {
+                kept++;
+              }
+            }
+          }
+        }
+      }
+    }
+    json.writeValue(file.toFile(), root);
+    return kept;
   }
 }

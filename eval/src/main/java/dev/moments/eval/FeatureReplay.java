@@ -24,20 +24,44 @@ import org.apache.kafka.clients.producer.RecordMetadata;
  * its own stream (stream id = clip uid): frame {@code i} of the clip (the video's feature rows
  * from {@code clip_start} on, at the manifest fps) becomes one {@link FeatureRecord} with record
  * timestamp {@code startMs + round(i * 1000 / fps)}. Live answers (epoch ms) convert back to
- * clip-relative seconds with {@link Clip#clipSeconds(long)}. Each clip's frames are followed by
+ * clip-relative seconds with {@link Clip#clipSeconds(long)} (frame 0 starts {@link Clip#offsetSec}
+ * from the clip's start) and {@link Clip#clipSpan}. Each clip's frames are followed by
  * its end-of-stream mark ({@link Topics#HEADER_END_OF_STREAM}, null value).
  */
 public final class FeatureReplay {
-  /** One replayed clip: its stream, first-frame timestamp, frame count and the replay fps. */
-  public record Clip(String clipUid, String videoUid, String streamId, long startMs, int frames, double fps) {
+  /**
+   * One replayed clip: its stream, first-frame timestamp, frame count and the replay fps.
+   *
+   * @param offsetSec where the first replayed frame starts relative to the clip's start, in
+   *     (-1 / fps, 0]: a clip that starts mid-frame (mid-video clips mostly do) gets that whole
+   *     frame, as offline eval's span does ({@code FeatureSpans#offsetSec})
+   * @param lengthSec the clip's length ({@code video_end_sec - video_start_sec})
+   */
+  public record Clip(String clipUid, String videoUid, String streamId, long startMs, int frames, double fps,
+      double offsetSec, double lengthSec) {
     /** The record timestamp of frame {@code i}. */
     public long timestampOf(int i) {
       return startMs + Math.round(i * 1000.0 / fps);
     }
 
-    /** Clip-relative seconds of an epoch-ms time of this stream. */
+    /** Clip-relative seconds of an epoch-ms time of this stream (not clamped). */
     public double clipSeconds(long epochMs) {
-      return (epochMs - startMs) / 1000.0;
+      return (epochMs - startMs) / 1000.0 + offsetSec;
+    }
+
+    /**
+     * A live answer {@code [startMs, endMs]} in clip seconds, clamped to the clip as offline
+     * eval clamps its spans ({@code NlqEvaluator#toClip}).
+     */
+    public double[] clipSpan(long startMs, long endMs) {
+      double a = Math.min(lengthSec, Math.max(0, clipSeconds(startMs)));
+      double b = Math.min(lengthSec, Math.max(a, clipSeconds(endMs)));
+      return new double[] {a, b};
+    }
+
+    /** The same clip with its first frame at the clip's start (a stream of the whole video, --videos). */
+    public Clip alignedToClipStart() {
+      return new Clip(clipUid, videoUid, streamId, startMs, frames, fps, 0, lengthSec);
     }
 
     public double durationSec() {
@@ -65,7 +89,8 @@ public final class FeatureReplay {
       }
       float[][] span = features.span(q.videoUid(), q.clipVideoStartSec(), q.clipVideoEndSec());
       if (span != null) {
-        clips.put(q.clipUid(), new Clip(q.clipUid(), q.videoUid(), q.clipUid(), startMs, span.length, features.fps()));
+        clips.put(q.clipUid(), new Clip(q.clipUid(), q.videoUid(), q.clipUid(), startMs, span.length, features.fps(),
+            features.offsetSec(q.clipVideoStartSec()), q.clipVideoEndSec() - q.clipVideoStartSec()));
       }
     }
     return List.copyOf(clips.values());

@@ -27,6 +27,20 @@ final class FeatureSpans {
     return Files.exists(FeatureManifest.featureFile(dir, videoUid));
   }
 
+  /** The first row of a span from {@code startSec}: the one holding that time. */
+  int firstRow(double startSec) {
+    return (int) Math.max(0, Math.floor(startSec * fps() + 1e-6));
+  }
+
+  /**
+   * Where the first row of a span from {@code startSec} starts, relative to {@code startSec}:
+   * in (-1 / fps, 0] (a clip starting mid-frame gets that whole frame; 0 for a clip on a frame
+   * boundary). Add it to span-relative times to get clip seconds.
+   */
+  double offsetSec(double startSec) {
+    return firstRow(startSec) / fps() - startSec;
+  }
+
   /**
    * Frames of {@code videoUid} covering [startSec, endSec) ({@code endSec} infinite = to the end),
    * or {@code null} when the video has no feature file or the span has no frame.
@@ -41,7 +55,7 @@ final class FeatureSpans {
       throw new IllegalStateException(f + " has " + m.cols() + " columns but the manifest says dim "
           + manifest.dim());
     }
-    int from = (int) Math.max(0, Math.floor(startSec * fps() + 1e-6));
+    int from = firstRow(startSec);
     int to = Double.isInfinite(endSec) ? m.rows()
         : (int) Math.min(m.rows(), Math.ceil(endSec * fps() - 1e-6));
     if (from >= to) {

@@ -4,22 +4,26 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Where the live indexer places its windows over a replayed clip, next to where offline eval
- * places them ({@link WindowedMoments}), so that a difference between online and offline metrics
- * can be traced to window placement.
+ * Where the live indexer places its windows over a replayed clip ({@link #live}), next to where
+ * offline eval's sliding windows go ({@link #offline}). {@code replay}'s offline row and {@code
+ * eval nlq --hop-sec} run the model over exactly the {@link #live} windows ({@link
+ * WindowedMoments#live}), so that they read the frames the live pipeline reads.
  *
  * <p>The live rule (the indexer's {@code WindowingProcessor}, DESIGN §1): over a stream whose
  * first frame is at t0, windows end at {@code t0 + k * hop} (k = 1, 2, ...) and cover
  * {@code [end - W, end)}; a window is emitted once the stream's newest frame reaches
- * {@code end + lateness}; after the stream goes idle, the frames not yet covered by an emitted
- * window are flushed as a final window ending one frame after the newest frame. Offline, a clip
- * no longer than W is one window and a longer one gets windows every stride plus one aligned to
- * its end.
+ * {@code end + lateness}; at the stream's end-of-stream mark, the hop windows still pending
+ * within the lateness are emitted while a final window would not cover every frame since the
+ * last emitted one (hop + lateness > W), then the frames not yet covered become the final
+ * window, ending one frame after the newest frame. Offline sliding windows: a clip no longer
+ * than W is one window and a longer one gets windows every stride from frame 0 plus one aligned
+ * to its end.
  *
- * <p>NOTE: the two coincide exactly when {@code W >= clip length} and {@code hop >= W} (no hop
- * window is ever due, the idle flush covers the whole clip: one window, as offline). With a
- * shorter hop the live index additionally holds the moments of the early, partial windows
- * (frames 0 .. k*hop), which can outrank or duplicate the full window's moments.
+ * <p>The two coincide when {@code W >= clip length} and {@code hop >= W} (one window), and when
+ * hop = stride = W with a clip whose pending hop windows all come out at its end (e.g. a 485 s
+ * clip, W = hop = 120 s, lateness 10 s: [0, 120), ..., [360, 480), then [365, 485) both ways).
+ * With a hop shorter than W the live index also holds the moments of the early, partial windows
+ * ([0, hop), [0, 2 hop), ...), which sliding windows never run.
  */
 public final class LiveWindows {
   private LiveWindows() {}
@@ -50,8 +54,21 @@ public final class LiveWindows {
       }
       lastEnd = end;
     }
+    // The clip's end-of-stream mark: pending hop windows first while the final window would
+    // leave frames since the last emitted window out (hop + lateness > W), then the final one.
+    long finalEnd = maxTs + frameMs;
+    long covered = lastEnd == Long.MIN_VALUE ? 0 : lastEnd;
+    for (long end = lastEnd == Long.MIN_VALUE ? hop : lastEnd + hop; covered < finalEnd - w && end < finalEnd;
+        end += hop) {
+      Window win = range(ts, end - w, end);
+      if (win != null) {
+        out.add(win);
+      }
+      covered = end;
+      lastEnd = end;
+    }
     if (lastEnd == Long.MIN_VALUE || maxTs >= lastEnd) {
-      long end = maxTs + frameMs;
+      long end = finalEnd;
       Window win = range(ts, end - w, end);
       if (win != null) {
         out.add(win);

@@ -14,10 +14,13 @@ import java.util.Map;
 
 /**
  * Zero-shot NLQ with a moment model (DESIGN §4/§6): for each clip, the model runs over the clip's
- * frame features (clip window from the video's {@code .npy} via the manifest fps; the whole clip
- * as one window when it is at most {@code windowSec}, else sliding windows, see {@link
- * WindowedMoments}); each query's moments are ranked by cosine(query text embedding, moment
- * embedding), near-duplicates are dropped, and the top K spans become {@code predicted_times}.
+ * frame features (the video's {@code .npy} rows from the one holding the clip's start on, via the
+ * manifest fps; sliding windows, or the live indexer's windows with {@link Options#live}, see
+ * {@link WindowedMoments}); each query's moments are ranked by cosine(query text embedding,
+ * moment embedding), a moment overlapping a better one with IoU above the suppression IoU is
+ * dropped (as the served search's NMS does), and the top K spans become {@code predicted_times},
+ * in clip seconds: the span's first row starts up to one frame before the clip ({@link
+ * FeatureSpans#offsetSec}), and times are shifted by that and clamped to the clip.
  *
  * <p>Queries without a query text are skipped (counted by the annotations); queries whose video has
  * no feature file are skipped and counted in {@link Run#withoutFeatures()}.
@@ -29,11 +32,24 @@ public final class NlqEvaluator {
    * @param windowSec model window length (the paper trains on 600 s chunks)
    * @param strideSec sliding-window stride for clips longer than a window
    * @param topK predictions per query (the official metrics read the first 5)
-   * @param duplicateIou a moment whose span has at least this IoU with a better-ranked one is
-   *     dropped (pooled overlapping windows predict the same span twice); 1.0 drops only exact
-   *     repeats
+   * @param duplicateIou a moment whose span has more than this IoU with a better-ranked one is
+   *     dropped (pooled overlapping windows predict the same span twice), as the served search's
+   *     NMS drops it; exact repeats are always dropped
+   * @param liveLatenessSec {@code null}: sliding windows every {@code strideSec}; else the live
+   *     indexer's windows over each clip replayed as one stream, ending every {@code strideSec}
+   *     (the hop) after its first frame, with this lateness ({@link LiveWindows#live})
    */
-  public record Options(double windowSec, double strideSec, int topK, double duplicateIou) {
+  public record Options(double windowSec, double strideSec, int topK, double duplicateIou, Double liveLatenessSec) {
+    /** Sliding windows. */
+    public Options(double windowSec, double strideSec, int topK, double duplicateIou) {
+      this(windowSec, strideSec, topK, duplicateIou, null);
+    }
+
+    /** The live indexer's windows: W, hop and lateness as the indexer's; suppression as served. */
+    public static Options live(double windowSec, double hopSec, double latenessSec, int topK, double nmsIou) {
+      return new Options(windowSec, hopSec, topK, nmsIou, latenessSec);
+    }
+
     public Options {
       if (topK < 1) {
         throw new IllegalArgumentException("--top-k must be >= 1, got " + topK);
@@ -57,7 +73,9 @@ public final class NlqEvaluator {
   private final Options options;
 
   public NlqEvaluator(MomentPredictor predictor, QueryText text, Options options) {
-    this.windows = new WindowedMoments(predictor, options.windowSec(), options.strideSec());
+    this.windows = options.liveLatenessSec() == null
+        ? new WindowedMoments(predictor, options.windowSec(), options.strideSec())
+        : WindowedMoments.live(predictor, options.windowSec(), options.strideSec(), options.liveLatenessSec());
     this.text = text;
     this.options = options;
   }
@@ -76,6 +94,8 @@ public final class NlqEvaluator {
         continue;
       }
       List<WindowedMoments.Moment> moments = windows.run(span, features.fps());
+      double offset = features.offsetSec(first.clipVideoStartSec());
+      double clipLength = first.clipVideoEndSec() - first.clipVideoStartSec();
       for (NlqAnnotations.Query q : qs) {
         float[] qv = text.embed(q.query());
         double[] sims = new double[moments.size()];
@@ -87,7 +107,7 @@ public final class NlqEvaluator {
           spans.add(new double[] {m.startSec(), m.endSec()});
         }
         out.add(new NlqPredictions.Result(q.clipUid(), q.annotationUid(), q.queryIdx(),
-            rankDistinct(spans, sims, options.topK(), options.duplicateIou())));
+            toClip(rankDistinct(spans, sims, options.topK(), options.duplicateIou()), offset, clipLength)));
       }
     }
     return new Run(out, withoutFeatures);
@@ -96,8 +116,9 @@ public final class NlqEvaluator {
   /**
    * Every query with a text ranked by each of {@code rankers} (name to ranker) from the same
    * evidence: the clip's frame features pooled per second ({@link FrameEvidence#pool}, second 0
-   * starting at the clip's first frame) scored against the query, and the model's moments over the
-   * clip (as {@link #run}) scored by cosine with the query. The model runs once per clip.
+   * starting at the clip's first frame row) scored against the query, and the model's moments over
+   * the clip (as {@link #run}) scored by cosine with the query; spans shifted to clip seconds and
+   * clamped as {@link #run} does ({@link #toClip}). The model runs once per clip.
    *
    * @return per ranker name, in the order given, its predictions (top {@link Options#topK()})
    */
@@ -118,6 +139,8 @@ public final class NlqEvaluator {
       }
       List<WindowedMoments.Moment> moments = windows.run(span, features.fps());
       float[][] evidence = FrameEvidence.pool(span, features.fps());
+      double offset = features.offsetSec(first.clipVideoStartSec());
+      double clipLength = first.clipVideoEndSec() - first.clipVideoStartSec();
       for (NlqAnnotations.Query q : qs) {
         float[] qv = text.embed(q.query());
         double[] frameScores = FrameEvidence.scores(qv, evidence);
@@ -130,7 +153,8 @@ public final class NlqEvaluator {
           for (SpanRanker.Span s : r.getValue().rank(frameScores, scored, options.topK())) {
             spans.add(new double[] {s.startSec(), s.endSec()});
           }
-          out.get(r.getKey()).add(new NlqPredictions.Result(q.clipUid(), q.annotationUid(), q.queryIdx(), spans));
+          out.get(r.getKey()).add(new NlqPredictions.Result(q.clipUid(), q.annotationUid(), q.queryIdx(),
+              toClip(spans, offset, clipLength)));
         }
       }
     }
@@ -139,6 +163,38 @@ public final class NlqEvaluator {
 
   /** The predictions per ranker and how many queries had no features to run on. */
   public record Ranked(Map<String, List<NlqPredictions.Result>> predictions, int withoutFeatures) {}
+
+  /**
+   * Span-relative times to clip seconds: shifted by {@code offsetSec} (where the span's first row
+   * starts relative to the clip, in (-1 frame, 0]) and clamped to {@code [0, clipLength]}.
+   */
+  public static List<double[]> toClip(List<double[]> spans, double offsetSec, double clipLength) {
+    List<double[]> out = new ArrayList<>(spans.size());
+    for (double[] s : spans) {
+      double a = Math.min(clipLength, Math.max(0, s[0] + offsetSec));
+      double b = Math.min(clipLength, Math.max(a, s[1] + offsetSec));
+      out.add(new double[] {a, b});
+    }
+    return out;
+  }
+
+  /**
+   * IoU of two spans on whole milliseconds, as the served search's NMS computes it ({@code
+   * MomentIndex.iou}): moment boundaries sit on the frame grid, so an IoU of exactly 0.5 is
+   * common, and only the same integers decide "above 0.5" the same way on both sides.
+   */
+  static double msIou(double[] a, double[] b) {
+    long s1 = Math.round(a[0] * 1000);
+    long e1 = Math.round(a[1] * 1000);
+    long s2 = Math.round(b[0] * 1000);
+    long e2 = Math.round(b[1] * 1000);
+    long inter = Math.min(e1, e2) - Math.max(s1, s2);
+    long union = Math.max(e1, e2) - Math.min(s1, s2);
+    if (union <= 0) {
+      return s1 == s2 ? 1.0 : 0.0;
+    }
+    return Math.max(0, inter) / (double) union;
+  }
 
   static Map<String, List<NlqAnnotations.Query>> groupByClip(List<NlqAnnotations.Query> queries) {
     Map<String, List<NlqAnnotations.Query>> m = new LinkedHashMap<>();
@@ -150,7 +206,8 @@ public final class NlqEvaluator {
 
   /**
    * The top {@code k} spans by score (descending, ties in input order), skipping a span whose IoU
-   * with an already chosen one is at least {@code suppressIou}.
+   * with an already chosen one is above {@code suppressIou} (on whole milliseconds, as the
+   * served search's temporal NMS, {@code MomentIndex}) or that repeats one exactly.
    */
   static List<double[]> rankDistinct(List<double[]> spans, double[] scores, int k, double suppressIou) {
     Integer[] order = new Integer[spans.size()];
@@ -163,7 +220,7 @@ public final class NlqEvaluator {
       double[] s = spans.get(i);
       boolean dup = false;
       for (double[] t : kept) {
-        if ((s[0] == t[0] && s[1] == t[1]) || NlqMetrics.iou(s[0], s[1], t[0], t[1]) >= suppressIou) {
+        if ((s[0] == t[0] && s[1] == t[1]) || msIou(s, t) > suppressIou) {
           dup = true;
           break;
         }

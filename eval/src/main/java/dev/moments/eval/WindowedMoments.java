@@ -6,10 +6,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Runs a {@link MomentPredictor} over a span of frame features the way the model expects it: the
- * whole span as one window when it is at most {@code windowSec} long, else sliding windows of
- * {@code windowSec} every {@code strideSec} with a last window aligned to the span's end; all
- * windows' moments are pooled with times relative to the span's start.
+ * Runs a {@link MomentPredictor} over a span of frame features the way the model expects it, and
+ * pools all windows' moments with times relative to the span's start. Two window placements:
+ *
+ * <ul>
+ *   <li><b>sliding</b> (the constructor; {@code eval nlq}'s default): the whole span as one window
+ *       when it is at most {@code windowSec} long, else windows of {@code windowSec} every {@code
+ *       strideSec} from the first frame, with a last window aligned to the span's end;
+ *   <li><b>live</b> ({@link #live}): exactly the windows the live indexer runs over the span
+ *       replayed as one stream ({@link LiveWindows#live}): windows ending every hop after the
+ *       first frame, early ones partial, and the rest at the stream's end.
+ * </ul>
  */
 public final class WindowedMoments {
   /** A pooled moment: its embedding and span-relative times. */
@@ -18,15 +25,31 @@ public final class WindowedMoments {
   private final MomentPredictor predictor;
   private final double windowSec;
   private final double strideSec;
+  /** The live indexer's lateness in seconds, or {@code null} for sliding windows. */
+  private final Double liveLatenessSec;
 
   public WindowedMoments(MomentPredictor predictor, double windowSec, double strideSec) {
+    this(predictor, windowSec, strideSec, null);
+  }
+
+  private WindowedMoments(MomentPredictor predictor, double windowSec, double strideSec, Double liveLatenessSec) {
     if (!(windowSec > 0) || !(strideSec > 0) || strideSec > windowSec) {
-      throw new IllegalArgumentException("need 0 < stride <= window, got window " + windowSec
-          + " s, stride " + strideSec + " s");
+      throw new IllegalArgumentException("need 0 < " + (liveLatenessSec == null ? "stride" : "hop")
+          + " <= window, got window " + windowSec + " s, " + (liveLatenessSec == null ? "stride " : "hop ")
+          + strideSec + " s");
+    }
+    if (liveLatenessSec != null && !(liveLatenessSec >= 0)) {
+      throw new IllegalArgumentException("lateness must be >= 0 s, got " + liveLatenessSec);
     }
     this.predictor = predictor;
     this.windowSec = windowSec;
     this.strideSec = strideSec;
+    this.liveLatenessSec = liveLatenessSec;
+  }
+
+  /** The live indexer's windows: W = {@code windowSec}, ends every {@code hopSec}, {@code latenessSec}. */
+  public static WindowedMoments live(MomentPredictor predictor, double windowSec, double hopSec, double latenessSec) {
+    return new WindowedMoments(predictor, windowSec, hopSec, latenessSec);
   }
 
   /** Start frames of the windows over {@code frames} frames. */
@@ -43,22 +66,68 @@ public final class WindowedMoments {
     return starts;
   }
 
-  /** The pooled moments of {@code span} (frames at {@code fps}), clamped to the span. */
+  /** The frame ranges the model runs over, for a span of {@code frames} frames at {@code fps}. */
+  public List<LiveWindows.Window> windows(int frames, double fps) {
+    if (liveLatenessSec != null) {
+      return LiveWindows.live(frames, fps, windowSec, strideSec, liveLatenessSec);
+    }
+    return LiveWindows.offline(frames, fps, windowSec, strideSec);
+  }
+
+  /**
+   * The pooled moments of {@code span} (frames at {@code fps}). Sliding windows: times clamped to
+   * the span. Live windows: times as the indexer makes them, whole milliseconds through the
+   * frames' replay timestamps ({@code round(i * 1000 / fps)}, see {@link #liveMs}), so that the
+   * suppression of overlapping answers decides on the very numbers the index compares.
+   */
   public List<Moment> run(float[][] span, double fps) {
-    int w = Math.max(1, (int) Math.round(windowSec * fps));
-    int s = Math.max(1, (int) Math.round(strideSec * fps));
     double length = span.length / fps;
     List<Moment> out = new ArrayList<>();
-    for (int start : windowStarts(span.length, w, s)) {
-      int end = Math.min(span.length, start + w);
-      float[][] window = java.util.Arrays.copyOfRange(span, start, end);
-      double offset = start / fps;
+    if (span.length == 0) {
+      return out;
+    }
+    for (LiveWindows.Window w : windows(span.length, fps)) {
+      float[][] window = java.util.Arrays.copyOfRange(span, w.from(), w.to());
+      double offset = w.from() / fps;
       for (PredictedMoment m : predictor.predict(window, fps)) {
+        if (liveLatenessSec != null) {
+          long a = liveMs(w, fps, m.startSec());
+          long b = Math.max(a, liveMs(w, fps, m.endSec()));
+          out.add(new Moment(m.embedding(), a / 1000.0, b / 1000.0));
+          continue;
+        }
         double a = Math.min(length, Math.max(0, offset + m.startSec()));
         double b = Math.min(length, Math.max(a, offset + m.endSec()));
         out.add(new Moment(m.embedding(), a, b));
       }
     }
     return out;
+  }
+
+  /**
+   * The indexer's time (ms from the span's first frame) of {@code sec} after window {@code w}'s
+   * first frame ({@code WindowingProcessor.timeAt}): frame {@code i} covers {@code [ts[i],
+   * ts[i+1])} (the last one frame length, {@code round(1000 / fps)}) and a time inside it is
+   * placed proportionally.
+   */
+  static long liveMs(LiveWindows.Window w, double fps, double sec) {
+    int t = w.to() - w.from();
+    long frameMs = Math.max(1, Math.round(1000.0 / fps));
+    double pos = sec * fps;
+    if (!(pos > 0)) {
+      return ts(w.from(), fps);
+    }
+    int i = (int) Math.floor(pos);
+    if (i >= t) {
+      return ts(w.to() - 1, fps) + frameMs;
+    }
+    long from = ts(w.from() + i, fps);
+    long to = i + 1 < t ? ts(w.from() + i + 1, fps) : from + frameMs;
+    return from + Math.round((pos - i) * (to - from));
+  }
+
+  /** The replay timestamp (ms from the first frame) of frame {@code i}, as {@code FeatureReplay} sends it. */
+  private static long ts(int i, double fps) {
+    return Math.round(i * 1000.0 / fps);
   }
 }

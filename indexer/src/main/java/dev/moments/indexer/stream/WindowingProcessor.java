@@ -44,8 +44,10 @@ import org.slf4j.LoggerFactory;
  *   <li>An <b>end-of-stream mark</b> (a record with the {@code end-of-stream} header, carried from
  *       {@code moments.frames} by the featurizer) flushes the stream's frames not yet covered by an
  *       emitted window as its <b>final window</b>, ending one frame after its newest feature. Hop
- *       windows due within the lateness are not emitted separately (the final window covers
- *       them). The stream's frames after a mark begin a new timeline: its hop grid is
+ *       windows pending within the lateness are not emitted separately when the final window
+ *       covers their frames; when it does not (the frames since the last emitted window span
+ *       more than W, e.g. hop = W with a lateness), they are emitted first, so that every frame
+ *       is in a window (eval's {@code LiveWindows} places the same windows). The stream's frames after a mark begin a new timeline: its hop grid is
  *       anchored at the first of them (t0), as for a new stream; frames older than the final
  *       window's end are still dropped as late.
  *   <li>A stream that receives nothing for {@code idleFlush} of wall-clock time (counted by the
@@ -209,17 +211,63 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
       return; // every frame is in an emitted window (a repeated mark)
     }
     long end = m.maxTs() + frameMs;
+    if (m.hasProvisional() && !coveredFrom(m, end)) {
+      // The hop windows still pending within the lateness must come first (see below): the
+      // provisional window alone would leave frames unindexed.
+      m = retract(stream, m);
+    }
     if (m.hasProvisional()) {
       // No feature was accepted since it was flushed (one would have retracted it): the
       // provisional window holds exactly the final window's frames.
       m = m.withoutProvisional(false).emitted(end, false);
     } else {
-      boolean emitted = emitWindow(stream, end);
-      m = m.emitted(end, emitted);
+      m = emitUncovered(stream, m, end);
+      if (m.maxTs() >= m.lastEmittedEnd()) {
+        boolean emitted = emitWindow(stream, end);
+        m = m.emitted(end, emitted);
+      }
     }
-    evict(stream, m.maxTs()); // every frame is in the final window; none is needed again
+    evict(stream, m.maxTs()); // every frame is in an emitted window; none is needed again
     meta.put(stream, m.toBytes());
     log.debug("end of stream {}: final window ends at {}", stream, end);
+  }
+
+  /**
+   * Whether a final window ending at {@code end} covers every frame not yet in an emitted window:
+   * the frames since the last emitted window (or since t0) are at most W long.
+   */
+  private boolean coveredFrom(StreamMeta m, long end) {
+    long covered = m.lastEmittedEnd() == Long.MIN_VALUE ? m.t0() : Math.max(m.lastEmittedEnd(), m.t0());
+    return covered >= end - windowMs;
+  }
+
+  /**
+   * At the stream's end: the hop windows still pending within the lateness (no later frame can
+   * come for them) are emitted while the final window ending at {@code finalEnd} would not
+   * cover every frame since the last emitted one, i.e. when hop + lateness exceeds W. Without
+   * them, with the hop equal to the window and a 10 s lateness, up to 10 s of frames before the
+   * final window were never indexed.
+   */
+  private StreamMeta emitUncovered(String stream, StreamMeta m, long finalEnd) {
+    long end = nextHopEnd(m);
+    boolean any = false;
+    while (!coveredFrom(m, finalEnd) && end < finalEnd) {
+      boolean emitted = emitWindow(stream, end);
+      m = m.emitted(end, emitted);
+      any = true;
+      end += hopMs;
+    }
+    if (any) {
+      evict(stream, m.lastEmittedEnd() - windowMs);
+    }
+    return m;
+  }
+
+  /** The end of the stream's next hop window. */
+  private long nextHopEnd(StreamMeta m) {
+    return m.lastEmittedEnd() == Long.MIN_VALUE || m.lastEmittedEnd() < m.t0()
+        ? m.t0() + hopMs
+        : m.t0() + (Math.floorDiv(m.lastEmittedEnd() - m.t0(), hopMs) + 1) * hopMs;
   }
 
   /** Withdraws the stream's provisional window: its frames went on. */
@@ -236,9 +284,7 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
 
   /** Emits every hop window whose end plus lateness the stream time has reached. */
   private StreamMeta emitDue(String stream, StreamMeta m) {
-    long end = m.lastEmittedEnd() == Long.MIN_VALUE || m.lastEmittedEnd() < m.t0()
-        ? m.t0() + hopMs
-        : m.t0() + (Math.floorDiv(m.lastEmittedEnd() - m.t0(), hopMs) + 1) * hopMs;
+    long end = nextHopEnd(m);
     boolean any = false;
     while (end <= m.maxTs() - latenessMs) {
       boolean emitted = emitWindow(stream, end);

@@ -78,6 +78,10 @@ class IndexerTopologyTest {
   }
 
   private TopologyTestDriver newDriver(RecordingPredictor p, Path dir) {
+    return newDriver(cfg, p, dir);
+  }
+
+  private static TopologyTestDriver newDriver(IndexerConfig cfg, RecordingPredictor p, Path dir) {
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "indexer-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -210,6 +214,76 @@ class IndexerTopologyTest {
     assertThat(RecordingPredictor.frameNumbers(predictor.windows.get(2)))
         .containsExactly(9f, 10f, 11f, 12f, 13f);
     assertThat(meta().t0()).isEqualTo(T0 + 9000);
+  }
+
+  /**
+   * Hop = W = 10 s with a 3 s lateness (replay's default: the hop is the window): frames 0..21,
+   * the hop window ending at 10 s is due at 13 s, the one ending at 20 s would be due at 23 s.
+   * At the mark, a final window alone ([12 s, 22 s)) would leave frames 10 and 11 in no window;
+   * the pending hop window ending at 20 s comes first, then the final window. Before, frames 10
+   * and 11 were never indexed (windows [0, 10) and [12, 22) only).
+   */
+  @Test
+  void at_the_mark_every_frame_is_in_a_window_when_hop_plus_lateness_exceeds_the_window() {
+    IndexerConfig hopIsWindow = cfg.withWindow(Duration.ofSeconds(10), Duration.ofSeconds(10));
+    RecordingPredictor p = new RecordingPredictor();
+    try (TopologyTestDriver d = newDriver(hopIsWindow, p, stateDir.resolve("hop-is-window"))) {
+      TestInputTopic<String, byte[]> in2 = d.createInputTopic(topics.features().name(),
+          new StringSerializer(), new ByteArraySerializer());
+      for (int i = 0; i <= 21; i++) {
+        frame(in2, i);
+      }
+      assertThat(p.windows).hasSize(1);
+      in2.pipeInput(new TestRecord<>("cam", null, markHeaders(), T0 + 21000));
+      assertThat(p.windows).extracting(RecordingPredictor::frameNumbers).containsExactly(
+          frameRange(0, 10), frameRange(10, 20), frameRange(12, 22));
+      List<MomentRecord> all = d.createOutputTopic(topics.moments().name(), new StringDeserializer(),
+          MomentRecord.serde().deserializer()).readValuesToList();
+      assertThat(all).extracting(MomentRecord::windowId).containsExactly(
+          "cam/1000000", "cam/1000000", "cam/1010000", "cam/1010000", "cam/1012000", "cam/1012000");
+      StreamMeta m = StreamMeta.fromBytes(
+          d.<String, byte[]>getKeyValueStore(IndexerTopology.META_STORE).get("cam"));
+      assertThat(m.lastEmittedEnd()).isEqualTo(T0 + 22000);
+      assertThat(m.windows()).isEqualTo(3);
+    }
+  }
+
+  /**
+   * The same stream gone quiet before its mark: its provisional window ([12 s, 22 s)) leaves
+   * frames 10 and 11 out, so at the mark it is retracted and the moments that stand are those
+   * of the run without the quiet.
+   */
+  @Test
+  void a_provisional_window_that_leaves_frames_out_is_retracted_at_the_mark() {
+    IndexerConfig hopIsWindow = cfg.withWindow(Duration.ofSeconds(10), Duration.ofSeconds(10));
+    RecordingPredictor p = new RecordingPredictor();
+    try (TopologyTestDriver d = newDriver(hopIsWindow, p, stateDir.resolve("quiet"))) {
+      TestInputTopic<String, byte[]> in2 = d.createInputTopic(topics.features().name(),
+          new StringSerializer(), new ByteArraySerializer());
+      TestOutputTopic<String, MomentRecord> out2 = d.createOutputTopic(topics.moments().name(),
+          new StringDeserializer(), MomentRecord.serde().deserializer());
+      for (int i = 0; i <= 21; i++) {
+        frame(in2, i);
+      }
+      for (int i = 0; i < 21; i++) {
+        d.advanceWallClockTime(Duration.ofSeconds(1));
+      }
+      assertThat(p.windows).hasSize(2); // the hop window and the provisional one
+      in2.pipeInput(new TestRecord<>("cam", null, markHeaders(), T0 + 21000));
+      Map<String, MomentRecord> standing = standing(out2.readRecordsToList());
+      assertThat(standing.values()).extracting(MomentRecord::windowId).containsOnly(
+          "cam/1000000", "cam/1010000", "cam/1012000").hasSize(6);
+      assertThat(p.windows).extracting(RecordingPredictor::frameNumbers).containsExactly(
+          frameRange(0, 10), frameRange(12, 22), frameRange(10, 20), frameRange(12, 22));
+    }
+  }
+
+  private static List<Float> frameRange(int from, int to) {
+    List<Float> out = new ArrayList<>();
+    for (int i = from; i < to; i++) {
+      out.add((float) i);
+    }
+    return out;
   }
 
   @Test
