@@ -18,12 +18,13 @@ import java.util.regex.Pattern;
  *
  * <p>The same work on both sides: the reference decodes and drops frames with the fps filter and
  * encodes nothing, so it is compared with our decode + sample + BGR conversion of the sampled
- * frames, without JPEG; with JPEG, ours (ImageIO, quality 0.85) is compared with the reference
- * plus FFmpeg's MJPEG encoder on the same sampled frames ({@code -vf fps=F -pix_fmt yuvj420p -c:v
- * mjpeg -q:v 3 -f null -}). Ours is timed with skipping of unneeded frames ({@link VideoSource})
- * and without. One untimed warm-up run first (the JVM loads FFmpeg's libraries and compiles the
- * loop once per process, as the ffmpeg process loads its own); then the variants run in turn,
- * {@code repeats} times, and the medians are reported.
+ * frames, without JPEG; with JPEG, ours ({@link JpegEncoder}: FFmpeg's MJPEG encoder, quality
+ * 0.85 = {@code -q:v 3}) is compared with the reference plus the same encoder on the same sampled
+ * frames ({@code -vf fps=F -pix_fmt yuvj420p -c:v mjpeg -q:v 3 -f null -}). Ours is timed with
+ * skipping of unneeded frames ({@link VideoSource}) and without. One untimed warm-up run first
+ * (the JVM loads FFmpeg's libraries and compiles the loop once per process, as the ffmpeg process
+ * loads its own); then the variants run in turn, {@code repeats} times, and the medians are
+ * reported.
  *
  * <p>NOTE: wall-clock timings on a shared machine; print the load next to them and repeat.
  */
@@ -64,7 +65,7 @@ public final class IngestBench {
           coldSec));
       line(b, "moments, decode every frame + sample + BGR of sampled", full);
       line(b, "moments, skip unneeded frames + sample + BGR of sampled", skip);
-      line(b, "moments, skip + sample + BGR + JPEG (ImageIO q 0.85)", skipJpeg);
+      line(b, "moments, skip + sample + BGR + JPEG (FFmpeg MJPEG, quality 0.85 = -q:v 3)", skipJpeg);
       if (ffmpeg != null) {
         line(b, "ffmpeg -i F -vf fps=" + fmt(fps) + " -f null -", ffmpeg);
         if (ffmpegJpeg != null) {

@@ -43,6 +43,16 @@ import org.bytedeco.javacv.FrameGrabber;
  * <p>Frames are sampled in the stream's exact time base ({@link FrameSampler}); a frame's {@code
  * ptsMs} is its PTS rounded to the nearest ms and a file's capture time is start time + that.
  *
+ * <p>Frames no sample point needs are not decoded where the stream allows it ({@link
+ * #open(String, SourceOptions, boolean)}): a frame is unneeded when an earlier frame of its
+ * sampling slot has been read, and its packet goes to the decoder with {@code skip_frame =
+ * AVDISCARD_NONREF}, which drops it when it is a non-reference frame (B-frames of MPEG-4 Part 2,
+ * H.264 non-reference pictures); for H.264 files, packets that neither they nor anything before
+ * the next IDR needs are not sent at all (a 300-packet look-ahead). The sampled frames are
+ * exactly those of decoding everything (SkipUnsampledTest); only {@link #decodedFrames()} is
+ * lower. Sampled frames are converted (scaled and to BGR) in one swscale call; unsampled ones
+ * never leave FFmpeg.
+ *
  * <p>Rotation metadata (the display matrix, or an older {@code rotate} tag) is applied so frames
  * come out upright. A file that ends early is reported by {@link #truncated()} rather than thrown,
  * after the frames that could be decoded. The rule is the same for every container: decoding
