@@ -30,11 +30,16 @@ import java.util.regex.Pattern;
  */
 public final class IngestBench {
   private static final Pattern FRAME = Pattern.compile("frame=\\s*(\\d+)");
+  private static final Pattern BENCH = Pattern.compile("bench: utime=([0-9.]+)s stime=([0-9.]+)s");
 
   private IngestBench() {}
 
-  /** One timed run: wall seconds and counters. */
-  public record Timing(double seconds, long packets, long decoded, long sampled, long frames) {}
+  /**
+   * One timed run: wall seconds, CPU seconds (user + system, all threads: ours from the JVM's
+   * process CPU time, so JIT and GC count; ffmpeg's from its {@code -benchmark} line, -1 when
+   * unknown) and counters.
+   */
+  public record Timing(double seconds, double cpuSeconds, long packets, long decoded, long sampled, long frames) {}
 
   /**
    * Bench numbers (medians over the repeats).
@@ -72,11 +77,12 @@ public final class IngestBench {
           line(b, "ffmpeg -i F -vf fps=" + fmt(fps) + " -pix_fmt yuvj420p -c:v mjpeg -q:v 3 -f null -", ffmpegJpeg);
         }
         b.append(String.format(Locale.ROOT,
-            "  ratio moments/ffmpeg throughput, no JPEG: %.2f decoding every frame, %.2f skipping%n",
-            ffmpeg.seconds() / full.seconds(), ratio()));
+            "  ratio moments/ffmpeg, no JPEG: wall %.2f decoding every frame, %.2f skipping; CPU %.2f, %.2f%n",
+            ffmpeg.seconds() / full.seconds(), ratio(), ffmpeg.cpuSeconds() / full.cpuSeconds(),
+            ffmpeg.cpuSeconds() / skip.cpuSeconds()));
         if (ffmpegJpeg != null) {
-          b.append(String.format(Locale.ROOT, "  ratio moments/ffmpeg throughput, with JPEG: %.2f (skipping)%n",
-              ffmpegJpeg.seconds() / skipJpeg.seconds()));
+          b.append(String.format(Locale.ROOT, "  ratio moments/ffmpeg, with JPEG (skipping): wall %.2f, CPU %.2f%n",
+              ffmpegJpeg.seconds() / skipJpeg.seconds(), ffmpegJpeg.cpuSeconds() / skipJpeg.cpuSeconds()));
         }
       } else {
         b.append("  ffmpeg reference not measured: ").append(ffmpegNote).append('\n');
@@ -85,8 +91,8 @@ public final class IngestBench {
     }
 
     private void line(StringBuilder b, String what, Timing t) {
-      b.append(String.format(Locale.ROOT, "  %-74s %6.2f s wall, %6.1f frames/s of media, %s%n", what + ":",
-          t.seconds(), mediaSec * rate() / t.seconds(),
+      b.append(String.format(Locale.ROOT, "  %-74s %6.2f s wall, %6.2f s CPU, %6.1f frames/s of media, %s%n",
+          what + ":", t.seconds(), t.cpuSeconds(), mediaSec * rate() / t.seconds(),
           t.packets() >= 0
               ? String.format(Locale.ROOT, "%d of %d frames decoded, %d sampled", t.decoded(), t.packets(), t.sampled())
               : (t.frames() >= 0 ? t.frames() + " frames out" : "frames out unknown")));
@@ -139,6 +145,7 @@ public final class IngestBench {
   }
 
   private static Timing ours(Path file, SourceOptions o, boolean skip, boolean jpeg, double[] media) {
+    long c0 = processCpuNanos();
     long t0 = System.nanoTime();
     try (VideoSource s = VideoSource.open(file.toString(), o, skip);
         JpegEncoder enc = new JpegEncoder(0.85)) {
@@ -149,14 +156,15 @@ public final class IngestBench {
         }
       }
       double sec = (System.nanoTime() - t0) / 1e9;
+      double cpu = (processCpuNanos() - c0) / 1e9;
       media[0] = s.mediaDurationMs() / 1000.0;
-      return new Timing(sec, s.packetsRead(), s.decodedFrames(), s.sampledFrames(), bytes);
+      return new Timing(sec, c0 < 0 ? -1 : cpu, s.packetsRead(), s.decodedFrames(), s.sampledFrames(), bytes);
     }
   }
 
   /** Times the bundled ffmpeg with {@code args}; throws IllegalStateException when it cannot run or fails. */
   private static Timing ffmpeg(List<String> args) {
-    List<String> all = new ArrayList<>(List.of("-nostdin", "-hide_banner", "-v", "info", "-stats"));
+    List<String> all = new ArrayList<>(List.of("-nostdin", "-hide_banner", "-v", "info", "-stats", "-benchmark"));
     all.addAll(args);
     try {
       long r0 = System.nanoTime();
@@ -172,7 +180,12 @@ public final class IngestBench {
       while (m.find()) {
         frames = Long.parseLong(m.group(1));
       }
-      return new Timing(sec, -1, -1, -1, frames);
+      double cpu = -1;
+      Matcher c = BENCH.matcher(out);
+      if (c.find()) {
+        cpu = Double.parseDouble(c.group(1)) + Double.parseDouble(c.group(2));
+      }
+      return new Timing(sec, cpu, -1, -1, -1, frames);
     } catch (IOException e) {
       throw new IllegalStateException("cannot run ffmpeg (" + e.getMessage() + ")", e);
     } catch (InterruptedException e) {
@@ -181,6 +194,16 @@ public final class IngestBench {
     }
   }
 
+  /** CPU time of this process, all threads, in ns; -1 when the JVM does not say. */
+  private static long processCpuNanos() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime();
+    }
+    return -1;
+  }
+
+  /** The run with the median wall time (its CPU time is reported with it). */
   private static Timing median(List<Timing> ts) {
     Timing[] a = ts.toArray(Timing[]::new);
     Arrays.sort(a, (x, y) -> Double.compare(x.seconds(), y.seconds()));
