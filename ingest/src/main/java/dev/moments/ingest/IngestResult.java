@@ -14,7 +14,8 @@ import java.util.Locale;
  *     broker unavailable or too slow), or a file's frame in hand when it was stopped while waiting
  * @param framesFailed frames Kafka rejected, or not acknowledged within the grace period after
  *     a stop
- * @param framesDecoded frames decoded (sampled or not), over all connections of a live source
+ * @param framesDecoded frames decoded (sampled or not; frames no sample needs may be skipped, see
+ *     {@link VideoSource}), over all connections of a live source
  * @param mediaDurationMs media time covered (sum over connections of a live source)
  * @param wallTimeMs wall-clock time of the run
  * @param truncated whether a file ended before the end it promises (see {@link VideoSource})

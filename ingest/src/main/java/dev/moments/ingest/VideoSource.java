@@ -6,13 +6,18 @@ import java.lang.reflect.Field;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.Locale;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.bytedeco.ffmpeg.avcodec.AVCodecContext;
+import org.bytedeco.ffmpeg.avcodec.AVPacket;
 import org.bytedeco.ffmpeg.avformat.AVFormatContext;
 import org.bytedeco.ffmpeg.avformat.AVStream;
 import org.bytedeco.ffmpeg.avutil.AVRational;
 import org.bytedeco.ffmpeg.avutil.AVFrame;
+import org.bytedeco.ffmpeg.global.avcodec;
 import org.bytedeco.ffmpeg.global.avformat;
 import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.ffmpeg.global.swscale;
@@ -22,7 +27,6 @@ import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
-import org.bytedeco.javacv.Frame;
 import org.bytedeco.javacv.FrameGrabber;
 
 /**
@@ -38,6 +42,16 @@ import org.bytedeco.javacv.FrameGrabber;
  *
  * <p>Frames are sampled in the stream's exact time base ({@link FrameSampler}); a frame's {@code
  * ptsMs} is its PTS rounded to the nearest ms and a file's capture time is start time + that.
+ *
+ * <p>Frames no sample point needs are not decoded where the stream allows it ({@link
+ * #open(String, SourceOptions, boolean)}): a frame is unneeded when an earlier frame of its
+ * sampling slot has been read, and its packet goes to the decoder with {@code skip_frame =
+ * AVDISCARD_NONREF}, which drops it when it is a non-reference frame (B-frames of MPEG-4 Part 2,
+ * H.264 non-reference pictures); for H.264 files, packets that neither they nor anything before
+ * the next IDR needs are not sent at all (a 300-packet look-ahead). The sampled frames are
+ * exactly those of decoding everything (SkipUnsampledTest); only {@link #decodedFrames()} is
+ * lower. Sampled frames are converted (scaled and to BGR) in one swscale call; unsampled ones
+ * never leave FFmpeg.
  *
  * <p>Rotation metadata (the display matrix, or an older {@code rotate} tag) is applied so frames
  * come out upright. A file that ends early is reported by {@link #truncated()} rather than thrown,
@@ -56,7 +70,10 @@ public final class VideoSource implements AutoCloseable {
   private static final Pattern FFMPEG_ERROR = Pattern.compile("error (-?\\d+)");
   /** A file whose last this-many decoded frames include a damaged one ends inside a frame. */
   private static final int DAMAGED_TAIL_FRAMES = 8;
+  /** Most packets read ahead of the decoder looking for the next H.264 IDR (files only). */
+  private static final int LOOKAHEAD = 300;
   private static final Field PICTURE;
+  private static final Field VIDEO_C;
 
   static {
     // FFmpeg's own log lines would break the one-line error contract; errors are reported here.
@@ -65,6 +82,8 @@ public final class VideoSource implements AutoCloseable {
     try {
       PICTURE = FFmpegFrameGrabber.class.getDeclaredField("picture");
       PICTURE.setAccessible(true);
+      VIDEO_C = FFmpegFrameGrabber.class.getDeclaredField("video_c");
+      VIDEO_C.setAccessible(true);
     } catch (ReflectiveOperationException | RuntimeException e) {
       throw new IllegalStateException("JavaCV's FFmpegFrameGrabber has no 'picture' field; "
           + "this code is written against JavaCV 1.5.13", e);
@@ -89,6 +108,28 @@ public final class VideoSource implements AutoCloseable {
   private final long fileSize;
   private final String format;
 
+  // Our own read/decode loop on JavaCV's opened demuxer and decoder (see feed()).
+  private final AVFormatContext oc;
+  private final AVCodecContext codec;
+  private final int videoIndex;
+  private final AVFrame picture = avutil.av_frame_alloc();
+  /** Packets read and not yet sent (files: the look-ahead), and emptied ones to reuse. */
+  private final ArrayDeque<AVPacket> queue = new ArrayDeque<>();
+  private final ArrayDeque<AVPacket> spare = new ArrayDeque<>();
+  /** PTS of the video packets read lately (the skip decision looks for an earlier one in the same slot). */
+  private final TreeSet<Long> seen = new TreeSet<>();
+  private final boolean skipping;
+  /** H.264 file: packets before an IDR that nothing sampled needs are not decoded at all. */
+  private final boolean dropTails;
+  /** Bytes of the NAL length prefix (MP4/Matroska H.264), 0 for Annex B start codes. */
+  private final int nalLength;
+  private boolean flushed;
+  private boolean closed;
+  private boolean skipOff;
+  private long packets;
+  private long dropped;
+  private long nonrefMarked;
+
   private SwsContext sws;
   private BytePointer dst;
   private PointerPointer<BytePointer> dstData;
@@ -107,15 +148,27 @@ public final class VideoSource implements AutoCloseable {
   private String endNote = "";
 
   private VideoSource(String name, boolean live, SourceOptions options, FFmpegFrameGrabber g,
-      long baseTimeMs, long fileSize) {
+      long baseTimeMs, long fileSize, boolean skipping) {
     this.name = name;
     this.live = live;
     this.options = options;
     this.grabber = g;
     this.baseTimeMs = baseTimeMs;
     this.fileSize = fileSize;
-    AVFormatContext oc = g.getFormatContext();
-    AVStream st = oc.streams(g.getVideoStream());
+    this.oc = g.getFormatContext();
+    this.videoIndex = g.getVideoStream();
+    try {
+      this.codec = (AVCodecContext) VIDEO_C.get(g);
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException("cannot reach JavaCV's video decoder", e);
+    }
+    AVStream st = oc.streams(videoIndex);
+    this.skipping = skipping;
+    boolean h264 = st.codecpar().codec_id() == avcodec.AV_CODEC_ID_H264;
+    this.dropTails = skipping && !live && h264;
+    int extra = st.codecpar().extradata_size();
+    BytePointer ed = st.codecpar().extradata();
+    this.nalLength = h264 && extra >= 5 && ed != null && ed.get(0) == 1 ? (ed.get(4) & 3) + 1 : 0;
     AVRational tb = st.time_base();
     if (tb.num() <= 0 || tb.den() <= 0) {
       throw new VideoSourceException("cannot read video " + name + ": its video stream has no time base");
@@ -196,6 +249,14 @@ public final class VideoSource implements AutoCloseable {
    *     exist, is empty, is not a video, has no video stream, or a live source cannot be opened
    */
   public static VideoSource open(String source, SourceOptions options) {
+    return open(source, options, true);
+  }
+
+  /**
+   * Opens a source as {@link #open(String, SourceOptions)}; {@code skipUnsampled} false decodes
+   * every frame (the same frames come out either way; skipping only saves decoding work).
+   */
+  public static VideoSource open(String source, SourceOptions options, boolean skipUnsampled) {
     if (source == null || source.isBlank()) {
       throw new IllegalArgumentException("video source is empty");
     }
@@ -246,7 +307,7 @@ public final class VideoSource implements AutoCloseable {
       if (format.equals("tty") || "ansi".equals(g.getVideoCodecName())) {
         throw new VideoSourceException("not a video: " + name + " (FFmpeg can only read it as text)");
       }
-      VideoSource s = new VideoSource(name, live, options, g, base, size);
+      VideoSource s = new VideoSource(name, live, options, g, base, size, skipUnsampled);
       s.pacingStartNanos = System.nanoTime();
       return s;
     } catch (RuntimeException e) {
@@ -283,47 +344,246 @@ public final class VideoSource implements AutoCloseable {
       return null;
     }
     while (true) {
-      Frame f;
+      int r;
       try {
-        f = grabber.grabFrame(false, true, false, false, false);
-      } catch (FrameGrabber.Exception | RuntimeException e) {
+        r = avcodec.avcodec_receive_frame(codec, picture);
+      } catch (RuntimeException e) {
         return end(true, (live ? "read failed: " : "decode error: ") + reason(e));
       }
-      if (f == null) {
+      if (r >= 0) {
+        try {
+          SampledFrame s = onFrame(picture);
+          if (s != null) {
+            return s;
+          }
+        } finally {
+          avutil.av_frame_unref(picture);
+        }
+        continue;
+      }
+      if (r == avutil.AVERROR_EOF() || flushed) {
+        // Drained (or an error while draining): the source has ended.
         return end(false, null);
       }
-      if (f.type != Frame.Type.VIDEO) {
-        continue;
+      // EAGAIN, or a frame the decoder could not decode (as JavaCV, go on with the next packet):
+      // feed the next video packet, or start draining at the end of the input.
+      try {
+        feed();
+      } catch (RuntimeException e) {
+        return end(true, (live ? "read failed: " : "decode error: ") + reason(e));
       }
-      AVFrame picture = decodedPicture(grabber);
-      decoded++;
-      // The frame's own timestamp in the stream's time base (JavaCV's Frame.timestamp is the
-      // same truncated to whole microseconds, which is not exact enough to sample by).
-      long pts = picture.best_effort_timestamp();
-      if (pts == avutil.AV_NOPTS_VALUE) {
-        pts = lastPts == Long.MIN_VALUE ? 0 : lastEnd;
-      }
-      long duration = picture.duration() > 0 ? picture.duration() : nominalFrame;
-      if ((picture.decode_error_flags() != 0 || (picture.flags() & AVFrame.AV_FRAME_FLAG_CORRUPT) != 0)) {
-        lastDamaged = decoded;
-      }
-      if (firstPts == Long.MIN_VALUE) {
-        firstPts = pts;
-      }
-      lastPts = Math.max(lastPts, pts);
-      lastEnd = Math.max(lastEnd, pts + duration);
-      if (!sampler.accept(pts)) {
-        continue;
-      }
-      long ptsMs = toUnits(pts, 1000);
-      long captureMs = live ? System.currentTimeMillis() : baseTimeMs + ptsMs;
-      BufferedImage image = rotate(convert(picture), rotationCw);
-      sampled++;
-      if (!live && options.speed() > 0) {
-        pace(toUnits(pts - firstPts, 1_000_000));
-      }
-      return new SampledFrame(image, ptsMs, captureMs);
     }
+  }
+
+  /** Samples one decoded frame; returns it as an upright image when it fills a slot, else null. */
+  private SampledFrame onFrame(AVFrame pic) {
+    decoded++;
+    // The frame's own timestamp in the stream's time base (JavaCV's Frame.timestamp is the
+    // same truncated to whole microseconds, which is not exact enough to sample by).
+    long pts = pic.best_effort_timestamp();
+    if (pts != pic.pts()) {
+      // Skip decisions are made on packet timestamps; a frame sampled by a guessed timestamp
+      // cannot be predicted from its packet, so decode everything from here on.
+      skipOff = true;
+    }
+    if (pts == avutil.AV_NOPTS_VALUE) {
+      pts = lastPts == Long.MIN_VALUE ? 0 : lastEnd;
+    }
+    long duration = pic.duration() > 0 ? pic.duration() : nominalFrame;
+    if ((pic.decode_error_flags() != 0 || (pic.flags() & AVFrame.AV_FRAME_FLAG_CORRUPT) != 0)) {
+      lastDamaged = decoded;
+    }
+    if (firstPts == Long.MIN_VALUE) {
+      firstPts = pts;
+    }
+    lastPts = Math.max(lastPts, pts);
+    lastEnd = Math.max(lastEnd, pts + duration);
+    if (!sampler.accept(pts)) {
+      return null;
+    }
+    long ptsMs = toUnits(pts, 1000);
+    long captureMs = live ? System.currentTimeMillis() : baseTimeMs + ptsMs;
+    BufferedImage image = rotate(convert(pic), rotationCw);
+    sampled++;
+    if (!live && options.speed() > 0) {
+      pace(toUnits(pts - firstPts, 1_000_000));
+    }
+    return new SampledFrame(image, ptsMs, captureMs);
+  }
+
+  /**
+   * Sends the next video packet to the decoder, with its own skip decision ({@link #unneeded}):
+   * a packet no sample point needs is sent with {@code skip_frame = AVDISCARD_NONREF} (the
+   * decoder drops it when nothing references it, and decodes it anyway when something does), and
+   * an H.264 packet that neither it nor anything before the next IDR needs is not sent at all
+   * (an IDR frame refers to nothing before it). At the end of the input the decoder is flushed.
+   */
+  private void feed() {
+    AVPacket p = nextPacket();
+    if (p == null) {
+      avcodec.avcodec_send_packet(codec, (AVPacket) null);
+      flushed = true;
+      return;
+    }
+    try {
+      boolean skip = skipAllowed() && unneeded(p.pts());
+      if (skip && dropTails && beforeIdrUnneeded()) {
+        dropped++;
+        return;
+      }
+      int mode = skip ? avcodec.AVDISCARD_NONREF : avcodec.AVDISCARD_DEFAULT;
+      if (codec.skip_frame() != mode) {
+        codec.skip_frame(mode);
+      }
+      if (skip) {
+        nonrefMarked++;
+      }
+      // As JavaCV: a packet the decoder refuses is reported on the frames, if at all.
+      avcodec.avcodec_send_packet(codec, p);
+    } finally {
+      avcodec.av_packet_unref(p);
+      spare.addLast(p);
+    }
+  }
+
+  /**
+   * Whether a skip decision may be made for the head packet: skipping is on, sampling has started
+   * (the first frame fixes the slots), and for files at least {@value #DAMAGED_TAIL_FRAMES} more
+   * packets follow it, so that the last frames of a file are always decoded (a damaged tail is
+   * how a cut transport stream is recognised).
+   */
+  private boolean skipAllowed() {
+    if (!skipping || skipOff || firstPts == Long.MIN_VALUE) {
+      return false;
+    }
+    return live || queue.size() >= DAMAGED_TAIL_FRAMES;
+  }
+
+  /**
+   * Whether no sample point needs the frame at {@code pts}: an earlier frame of the same slot
+   * has been read (the first frame reaching a slot fills it, so a later one in the same slot is
+   * never sampled, whichever frames are skipped: the first of each slot never is).
+   */
+  private boolean unneeded(long pts) {
+    if (pts == avutil.AV_NOPTS_VALUE || pts < firstPts) {
+      return false;
+    }
+    Long q = seen.lower(pts);
+    return q != null && q >= firstPts && sampler.lastSlot(q - firstPts) == sampler.lastSlot(pts - firstPts);
+  }
+
+  /** Whether the packets after the head, up to an H.264 IDR packet in the look-ahead, are all unneeded. */
+  private boolean beforeIdrUnneeded() {
+    for (AVPacket q : queue) {
+      if (isIdr(q)) {
+        return true;
+      }
+      if (!unneeded(q.pts())) {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /** The next packet of the video stream (from the look-ahead for files), or null at the end. */
+  private AVPacket nextPacket() {
+    if (live || !skipping) {
+      return readPacket();
+    }
+    // Files: keep DAMAGED_TAIL_FRAMES packets ahead, and for H.264 look for the next IDR.
+    while (queue.size() <= DAMAGED_TAIL_FRAMES || (dropTails && queue.size() < LOOKAHEAD && !idrAhead())) {
+      AVPacket p = readPacket();
+      if (p == null) {
+        break;
+      }
+      queue.addLast(p);
+    }
+    return queue.pollFirst();
+  }
+
+  /** Whether a packet after the head of the look-ahead is an IDR. */
+  private boolean idrAhead() {
+    boolean first = true;
+    for (AVPacket q : queue) {
+      if (!first && isIdr(q)) {
+        return true;
+      }
+      first = false;
+    }
+    return false;
+  }
+
+  /** Reads the next video packet from the demuxer, or null at the end of the input or on a read error. */
+  private AVPacket readPacket() {
+    AVPacket p = spare.isEmpty() ? avcodec.av_packet_alloc() : spare.pollFirst();
+    while (true) {
+      int r = avformat.av_read_frame(oc, p);
+      if (r == avutil.AVERROR_EAGAIN()) {
+        try {
+          Thread.sleep(10);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          spare.addLast(p);
+          return null;
+        }
+        continue;
+      }
+      if (r < 0) {
+        // End of input, or a read error: as JavaCV, drain what was decoded; a file that ended
+        // early is told by its duration or damaged tail (end()).
+        spare.addLast(p);
+        return null;
+      }
+      if (p.stream_index() != videoIndex) {
+        avcodec.av_packet_unref(p);
+        continue;
+      }
+      packets++;
+      if (p.pts() != avutil.AV_NOPTS_VALUE) {
+        seen.add(p.pts());
+        if (seen.size() > 1024) {
+          seen.pollFirst();
+        }
+      }
+      return p;
+    }
+  }
+
+  /**
+   * Whether an H.264 packet holds an IDR slice (NAL type 5): length-prefixed (MP4, Matroska) or
+   * Annex B (MPEG-TS) NAL units. Only key packets are looked at.
+   */
+  private boolean isIdr(AVPacket p) {
+    if ((p.flags() & avcodec.AV_PKT_FLAG_KEY) == 0 || p.size() < 5) {
+      return false;
+    }
+    int n = p.size();
+    byte[] b = new byte[n];
+    p.data().position(0).get(b, 0, n);
+    if (nalLength > 0) {
+      int i = 0;
+      while (i + nalLength < n) {
+        long len = 0;
+        for (int k = 0; k < nalLength; k++) {
+          len = (len << 8) | (b[i + k] & 0xff);
+        }
+        int type = b[i + nalLength] & 0x1f;
+        if (type == 5) {
+          return true;
+        }
+        if (len <= 0 || len > n) {
+          return false;
+        }
+        i += nalLength + (int) len;
+      }
+      return false;
+    }
+    for (int i = 0; i + 3 < n; i++) {
+      if (b[i] == 0 && b[i + 1] == 0 && b[i + 2] == 1 && (b[i + 3] & 0x1f) == 5) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -560,8 +820,39 @@ public final class VideoSource implements AutoCloseable {
     return endNote == null ? "" : endNote;
   }
 
+  /** Video packets read so far. */
+  public long packetsRead() {
+    return packets;
+  }
+
+  /** Packets not sent to the decoder (H.264 frames before an IDR that no sample needs). */
+  public long packetsDropped() {
+    return dropped;
+  }
+
+  /**
+   * Packets sent with {@code skip_frame = AVDISCARD_NONREF} (no sample needs them; the decoder
+   * drops those nothing references).
+   */
+  public long packetsMarkedSkippable() {
+    return nonrefMarked;
+  }
+
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (AVPacket p : queue) {
+      avcodec.av_packet_free(p);
+    }
+    for (AVPacket p : spare) {
+      avcodec.av_packet_free(p);
+    }
+    queue.clear();
+    spare.clear();
+    avutil.av_frame_free(picture);
     release(grabber);
     if (sws != null) {
       swscale.sws_freeContext(sws);
