@@ -18,7 +18,8 @@ import java.util.function.Function;
  * chunks of {@code chunkSec} (600 s by default, the last one shorter); each chunk keeps its
  * narrations (times relative to the chunk start) with their text embeddings. Features stay
  * memory-mapped ({@link Npy}); {@link #frames} copies one chunk's rows when a batch needs them.
- * Chunks without narrations are dropped.
+ * Chunks without narrations are dropped. {@link #openRandom} cuts seeded random chunks instead,
+ * placed as an online indexer's windows are (for a model that will serve hop windows).
  */
 public final class TrainingSet {
   /** One chunk: frames {@code [from, to)} of a video and its narrations. */
@@ -60,6 +61,63 @@ public final class TrainingSet {
     if (!(chunkSec > 0)) {
       throw new IllegalArgumentException("chunk length must be > 0 s, got " + chunkSec);
     }
+    return build(featuresDir, narrations, textEmbedding, chunkSec, (uid, rows, chunkFrames) -> {
+      List<int[]> spans = new ArrayList<>();
+      for (int from = 0; from < rows; from += chunkFrames) {
+        spans.add(new int[] {from, Math.min(rows, from + chunkFrames)});
+      }
+      return spans;
+    }, Map.of());
+  }
+
+  /**
+   * Opens a feature directory like {@link #open}, but cuts each video into chunks as the online
+   * indexer cuts windows at a random hop position, instead of one fixed grid: each chunk ends at a
+   * frame drawn uniformly from {@code [minSec * fps, frames]} of its video and reaches back {@code
+   * chunkSec} (less near the video's start, as the indexer's early windows do). A video of {@code
+   * d} seconds gets {@code max(1, round(coverage * d / chunkSec))} chunks, so {@code coverage}
+   * says how many chunks see an average second. The draws depend only on {@code seed} and the
+   * video uid (not on the order of the videos), so the same call gives the same chunks.
+   *
+   * @param minSec the shortest chunk, in seconds (e.g. the indexer's hop: its first window)
+   * @param coverage chunks per {@code chunkSec} of video, &gt; 0
+   */
+  public static TrainingSet openRandom(Path featuresDir, Map<String, List<TimedText>> narrations,
+      Function<String, float[]> textEmbedding, double chunkSec, double minSec, double coverage, long seed)
+      throws IOException {
+    if (!(chunkSec > 0) || !(minSec > 0) || minSec > chunkSec) {
+      throw new IllegalArgumentException("random chunks need 0 < min length <= chunk length, got min " + minSec
+          + " s and chunk " + chunkSec + " s");
+    }
+    if (!(coverage > 0)) {
+      throw new IllegalArgumentException("chunk coverage must be > 0, got " + coverage);
+    }
+    Map<String, Object> extra = new LinkedHashMap<>();
+    extra.put("chunking", "random");
+    extra.put("chunk_min_sec", minSec);
+    extra.put("chunk_coverage", coverage);
+    extra.put("chunk_seed", seed);
+    return build(featuresDir, narrations, textEmbedding, chunkSec, (uid, rows, chunkFrames) -> {
+      int minFrames = Math.min(rows, Math.max(1, (int) Math.round(minSec * chunkFrames / chunkSec)));
+      long n = Math.max(1, Math.round(coverage * rows / chunkFrames));
+      java.util.Random rnd = new java.util.Random(seed * 1_000_003L + uid.hashCode());
+      List<int[]> spans = new ArrayList<>();
+      for (long i = 0; i < n; i++) {
+        int to = minFrames + rnd.nextInt(rows - minFrames + 1);
+        spans.add(new int[] {Math.max(0, to - chunkFrames), to});
+      }
+      return spans;
+    }, extra);
+  }
+
+  /** Where a video of {@code rows} frames is cut: {@code [from, to)} frame spans. */
+  private interface Cutter {
+    List<int[]> spans(String uid, int rows, int chunkFrames);
+  }
+
+  private static TrainingSet build(Path featuresDir, Map<String, List<TimedText>> narrations,
+      Function<String, float[]> textEmbedding, double chunkSec, Cutter cutter, Map<String, Object> extra)
+      throws IOException {
     FeatureManifest manifest = FeatureManifest.read(featuresDir);
     int chunkFrames = Math.max(1, (int) Math.round(chunkSec * manifest.fps()));
     Map<String, Npy.Matrix> features = new TreeMap<>();
@@ -81,8 +139,12 @@ public final class TrainingSet {
       features.put(uid, mat);
       List<TimedText> sorted = new ArrayList<>(narrations.get(uid));
       sorted.sort((a, b) -> Double.compare(a.timestampSec(), b.timestampSec()));
-      for (int from = 0; from < mat.rows(); from += chunkFrames) {
-        int to = Math.min(mat.rows(), from + chunkFrames);
+      if (mat.rows() == 0) {
+        continue;
+      }
+      for (int[] span : cutter.spans(uid, mat.rows(), chunkFrames)) {
+        int from = span[0];
+        int to = span[1];
         double start = from / manifest.fps();
         double end = to / manifest.fps();
         List<Double> times = new ArrayList<>();
@@ -131,6 +193,7 @@ public final class TrainingSet {
     summary.put("chunks", chunks.size());
     summary.put("narrations", narrationCount);
     summary.put("chunk_sec", chunkSec);
+    summary.putAll(extra);
     return new TrainingSet(manifest, features, Collections.unmodifiableList(chunks), textDim, summary);
   }
 

@@ -39,7 +39,25 @@ import java.util.function.Consumer;
  */
 public final class DemoModels {
   /** Bumped whenever the recipe below changes what comes out, so stale caches are not reused. */
-  static final int RECIPE = 2;
+  static final int RECIPE = 3;
+
+  /**
+   * The demo's window: LAVITI is trained on chunks of this length and the indexer runs windows of
+   * it, so that the model sees at serving time what it saw in training. A minute holds several of
+   * the demo's scripted actions (each a few seconds) and fits the network's temporal embeddings
+   * (360 frames at 6 fps, 52 tokens of 7 frames, of {@link #config}'s 128).
+   */
+  public static final java.time.Duration WINDOW = java.time.Duration.ofSeconds(60);
+
+  /**
+   * The indexer's hop (the distance between window ends): a live stream's moments become
+   * searchable a hop (plus the lateness and the processing) after their capture at most. Also the
+   * shortest training chunk: a stream's first window holds one hop of frames.
+   */
+  public static final java.time.Duration HOP = java.time.Duration.ofSeconds(10);
+
+  /** Training chunks per window length of video: each second is seen by about this many chunks. */
+  static final double CHUNK_COVERAGE = 4;
 
   /** Frame rate of the rendered videos and of the features (the indexer's default too). */
   public static final int FPS = 6;
@@ -53,10 +71,10 @@ public final class DemoModels {
    * @param minutes length of each video
    * @param seed world seed (the encoders and the model use seeds derived from it)
    * @param encoderSteps optimizer steps of the pocket encoders
-   * @param lavitiEpochs LAVITI training epochs (one step per epoch at the default batch)
+   * @param lavitiSteps LAVITI optimizer steps (batches of 8 random window-length chunks)
    * @param lavitiLr LAVITI peak learning rate
    */
-  public record Spec(int videos, double minutes, long seed, int encoderSteps, int lavitiEpochs, double lavitiLr) {
+  public record Spec(int videos, double minutes, long seed, int encoderSteps, int lavitiSteps, double lavitiLr) {
     public Spec {
       if (videos < 1) {
         throw new IllegalArgumentException("--videos must be >= 1, got " + videos);
@@ -64,8 +82,8 @@ public final class DemoModels {
       if (!(minutes * 60 >= 20)) {
         throw new IllegalArgumentException("--minutes must be at least 1/3 (20 s), got " + minutes);
       }
-      if (encoderSteps < 1 || lavitiEpochs < 1) {
-        throw new IllegalArgumentException("training steps and epochs must be >= 1");
+      if (encoderSteps < 1 || lavitiSteps < 1) {
+        throw new IllegalArgumentException("training steps must be >= 1");
       }
     }
 
@@ -77,7 +95,7 @@ public final class DemoModels {
     /** Cache folder name: recipe, seed, videos, minutes, training budgets. */
     public String key() {
       return String.format(Locale.ROOT, "r%d-s%d-v%d-m%s-e%d-l%d-lr%s", RECIPE, seed, videos,
-          trim(minutes), encoderSteps, lavitiEpochs, lavitiLr);
+          trim(minutes), encoderSteps, lavitiSteps, lavitiLr);
     }
 
     public SynthWorld.Spec world() {
@@ -185,11 +203,15 @@ public final class DemoModels {
     for (int i = 0; i < distinct.size(); i++) {
       table.put(distinct.get(i), embedded[i]);
     }
-    // one chunk per video: the demo's windows are whole videos
-    TrainingSet data = TrainingSet.open(features, timed, table::get, spec.minutes() * 60 + 1);
+    // random chunks placed as the indexer's windows are: a window's length, less near a video's start
+    TrainingSet data = TrainingSet.openRandom(features, timed, table::get, WINDOW.toMillis() / 1000.0,
+        HOP.toMillis() / 1000.0, CHUNK_COVERAGE, spec.seed());
+    int batch = Math.min(8, data.chunks().size());
+    int perEpoch = (data.chunks().size() + batch - 1) / batch;
     LavitiTrainer.Options o = LavitiTrainer.Options.defaults(out)
-        .withEpochs(spec.lavitiEpochs())
-        .withBatch(Math.min(8, data.chunks().size()))
+        .withEpochs((spec.lavitiSteps() + perEpoch - 1) / perEpoch)
+        .withMaxSteps(spec.lavitiSteps())
+        .withBatch(batch)
         .withLr(spec.lavitiLr())
         .withSeed(spec.seed());
     return LavitiTrainer.train(data, config(data.featureDim(), data.textDim()), o, null, silent());

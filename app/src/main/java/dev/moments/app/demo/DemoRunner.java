@@ -68,6 +68,12 @@ public final class DemoRunner implements AutoCloseable {
    */
   static final Duration STALL_LIMIT = Duration.ofMinutes(10);
 
+  /** How far behind a stream's newest frame a frame may arrive (the indexer's lateness). */
+  static final Duration LATENESS = Duration.ofSeconds(1);
+
+  /** How long a live stream's last window may take to become searchable after its ingest ends. */
+  static final Duration LAST_WINDOW_LIMIT = Duration.ofSeconds(60);
+
   /** How often the wait for indexing prints its progress. */
   static final Duration PROGRESS_EVERY = Duration.ofSeconds(15);
 
@@ -103,6 +109,8 @@ public final class DemoRunner implements AutoCloseable {
   private Path live;
   private long baseMs;
   private FeaturizerService featurizer;
+  private IndexerConfig ic;
+  private Topics topics;
 
   public DemoRunner(Options options, Consumer<String> log) {
     this.o = options;
@@ -155,7 +163,7 @@ public final class DemoRunner implements AutoCloseable {
     Map<String, String> brokerConfig = new LinkedHashMap<>(Map.of("log.retention.ms", "-1"));
     brokerConfig.putAll(o.broker());
     broker = keep(EmbeddedBroker.start(live.resolve("broker"), "localhost", 0, brokerConfig));
-    Topics topics = Topics.defaults();
+    topics = Topics.defaults();
     TopicAdmin.ensureTopics(broker.bootstrapServers(), topics, 2, (short) 1);
     log.accept(step("broker", t0) + " Kafka at " + broker.bootstrapServers() + " (data in "
         + live.resolve("broker") + ")");
@@ -169,13 +177,12 @@ public final class DemoRunner implements AutoCloseable {
     featurizer = keep(new FeaturizerService(
         FeaturizerConfig.defaults(broker.bootstrapServers(), topics), image));
     featurizer.start();
-    // one window per video, as the model was trained (whole videos):
-    // the hop is the window, so a stream's moments come from its final window over all its frames
-    // (at ingest's end-of-stream mark; the idle flush only matters for a stream cut off without one)
-    double longest = scenes.stream().mapToDouble(Scene::durationSec).max().orElseThrow();
-    Duration window = Duration.ofMillis(Math.round((longest + 1) * 1000));
-    IndexerConfig ic = IndexerConfig.defaults(topics)
-        .withWindow(window, window)
+    // windows of the length LAVITI was trained on, a short hop: a live stream's moments become
+    // searchable a hop (plus the lateness and the processing) after their capture; one producer per
+    // stream sends frames in order, so a second of lateness is plenty
+    ic = IndexerConfig.defaults(topics)
+        .withWindow(DemoModels.WINDOW, DemoModels.HOP)
+        .withLateness(LATENESS)
         .withIdleFlush(Duration.ofSeconds(3)).withFps(DemoModels.FPS);
     IndexerService indexer = keep(new IndexerService(broker.bootstrapServers(), ic, IndexerModel.of(laviti),
         live.resolve("indexer-state")));
@@ -190,6 +197,7 @@ public final class DemoRunner implements AutoCloseable {
     long t3 = System.nanoTime();
     long frames = 0;
     Path markers = Files.createDirectories(live.resolve("ingested"));
+    List<Double> latencies = new ArrayList<>();
     try (Ingestor ingestor = new Ingestor(broker.bootstrapServers(), topics, 0.85, line -> {})) {
       for (int i = 0; i < scenes.size(); i++) {
         Scene s = scenes.get(i);
@@ -197,11 +205,26 @@ public final class DemoRunner implements AutoCloseable {
         if (Files.exists(marker)) {
           continue; // already in Kafka from an earlier run
         }
-        IngestResult r = ingestor.ingest(s.videoUid(), world.resolve(s.videoUid() + ".mp4").toString(),
-            SourceOptions.defaults().withFps(DemoModels.FPS).withStartTimeMs(startMs(i)).withSpeed(o.speed()));
+        Path video = world.resolve(s.videoUid() + ".mp4");
+        IngestResult r;
+        if (o.speed() > 0) {
+          // a camera at a real-time pace: watch its answers come while it records
+          List<LiveProbe.Watch> watches = s.queries().stream()
+              .map(q -> new LiveProbe.Watch(q.query(), q.startSec(), q.endSec())).toList();
+          Live l = ingestLive(ingestor, s.videoUid(), video, startMs(i), s.durationSec(), o.speed(), watches,
+              line -> log.accept(step("live", t3) + " " + line));
+          r = l.ingest();
+          l.windows().forEach(w -> latencies.add(w.latencySec()));
+        } else {
+          r = ingestor.ingest(s.videoUid(), video.toString(),
+              SourceOptions.defaults().withFps(DemoModels.FPS).withStartTimeMs(startMs(i)).withSpeed(0));
+        }
         frames += r.framesSent();
         Files.writeString(marker, r.summary() + "\n");
       }
+    }
+    if (!latencies.isEmpty()) {
+      log.accept(step("live", t3) + " " + latencyLine(latencies, scenes.size() + " streams"));
     }
     long lastEnd = startMs(scenes.size() - 1) + Math.round(scenes.get(scenes.size() - 1).durationSec() * 1000);
     log.accept(step("ingest", t3) + (frames == 0 ? " nothing new (streams already in Kafka)"
@@ -212,6 +235,71 @@ public final class DemoRunner implements AutoCloseable {
     awaitIndexed(line -> log.accept(step("index", t4) + " " + line));
     log.accept(step("index", t4) + " " + server.index().size() + " moments of "
         + server.index().streams().size() + " streams searchable");
+  }
+
+  /**
+   * What streaming one video live showed: the ingest, the stream's windows with the seconds from
+   * their last frame's capture until they were searchable, and the first right answer to each
+   * watched question ({@link LiveProbe} says exactly what is measured).
+   */
+  public record Live(String streamId, long startMs, double durationSec, IngestResult ingest,
+      List<LiveProbe.Window> windows, List<LiveProbe.Seen> answers) {}
+
+  /**
+   * Ingests {@code video} as the new stream {@code streamId}, its capture starting now, at {@code
+   * speed} (> 0; 1 = real time), watching {@code watches} (true ranges in seconds from its start)
+   * through the served search while it records; returns once its last window is searchable (or
+   * {@link #LAST_WINDOW_LIMIT} after its last frame).
+   */
+  public Live streamLive(String streamId, Path video, double durationSec, double speed, List<LiveProbe.Watch> watches,
+      Consumer<String> out) throws InterruptedException {
+    try (Ingestor ingestor = new Ingestor(broker.bootstrapServers(), topics, 0.85, line -> {})) {
+      return ingestLive(ingestor, streamId, video, System.currentTimeMillis(), durationSec, speed, watches, out);
+    }
+  }
+
+  private Live ingestLive(Ingestor ingestor, String streamId, Path video, long startMs, double durationSec, double speed,
+      List<LiveProbe.Watch> watches, Consumer<String> out) throws InterruptedException {
+    if (!(speed > 0)) {
+      throw new IllegalArgumentException("a live stream needs a pace > 0, got " + speed);
+    }
+    IngestResult r;
+    LiveProbe probe = new LiveProbe(this, server.index(), broker.bootstrapServers(), topics.moments().name(), streamId,
+        startMs, speed, ic.window(), ic.fps(), watches);
+    try (probe) {
+      r = ingestor.ingest(streamId, video.toString(),
+          SourceOptions.defaults().withFps(DemoModels.FPS).withStartTimeMs(startMs).withSpeed(speed));
+      probe.ingestDone();
+      probe.finish(startMs + Math.round(durationSec * 1000) - 1000, LAST_WINDOW_LIMIT);
+    }
+    for (LiveProbe.Seen a : probe.seen()) {
+      out.accept(String.format(Locale.ROOT, "%s: \"%s\" -> %s-%s (truth %s-%s) answered at %s of %s%s, %.1f s after"
+              + " the event's end was captured", streamId, a.watch().question(), clock(a.startSec()), clock(a.endSec()),
+          clock(a.watch().startSec()), clock(a.watch().endSec()), clock(a.capturedSec()), clock(durationSec),
+          a.live() ? " while recording" : " (after the stream ended)", a.latencySec()));
+    }
+    List<Double> lat = probe.windows().stream().map(LiveProbe.Window::latencySec).toList();
+    out.accept(lat.isEmpty() ? streamId + ": no window searchable within " + LAST_WINDOW_LIMIT.toSeconds()
+        + " s of its end" : latencyLine(lat, streamId));
+    return new Live(streamId, startMs, durationSec, r, probe.windows(), probe.seen());
+  }
+
+  /** "N windows searchable p50 X s, max Y s after their last frame's capture (what)". */
+  static String latencyLine(List<Double> latencies, String what) {
+    double[] v = latencies.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return String.format(Locale.ROOT, "%s: %d windows searchable p50 %.1f s, max %.1f s after the capture of their"
+        + " last frame (window %d s, hop %d s)", what, v.length, percentile(v, 0.5), v[v.length - 1],
+        DemoModels.WINDOW.toSeconds(), DemoModels.HOP.toSeconds());
+  }
+
+  /** The nearest-rank percentile {@code p} of sorted {@code v}. */
+  static double percentile(double[] v, double p) {
+    return v[Math.max(0, (int) Math.ceil(p * v.length) - 1)];
+  }
+
+  private static String clock(double sec) {
+    long s = Math.round(sec);
+    return s / 60 + ":" + String.format(Locale.ROOT, "%02d", s % 60);
   }
 
   /**
