@@ -64,9 +64,8 @@ import org.apache.lucene.util.BytesRef;
  * <p><b>Storage.</b> One document per stream-minute (minute {@code m} = seconds {@code [60m, 60m +
  * 60)}) holding the finished seconds as int8 with one float32 scale per second ({@code max|x| /
  * 127}, so each component is within {@code max|x| / 254} of the float value) in a binary doc
- * value: {@code 13 + 60 × (4 + dim)} bytes for a full minute (measured on disk after a merge:
- * 251,100 bytes per camera-hour at dim 64, 3,722,538 at dim 1024, with stored-field blobs; doc
- * values are not compressed either). One state document per stream holds
+ * value: {@code 13 + 60 × (4 + dim)} bytes for a full minute (measured on disk after a merge, 6
+ * fps: 250,752 bytes per camera-hour at dim 64, 3,706,752 at dim 1024). One state document per stream holds
  * the origin, the dimension, the first second still accepted and the running float64 sum of the
  * second still open. Between commits the current minute's finished seconds and the open sum live
  * in memory; {@link #flush()} (called by the materializer right before every commit) writes them,

@@ -25,7 +25,8 @@ import java.util.Set;
  * {@value #DEFAULT_MAX_SCAN_SECONDS}, about 278 camera-hours), only the neighbourhoods of the
  * moments a k-NN search finds ({@value #KNN_CANDIDATES} moments, each widened by {@value
  * #PAD_MS} ms on both sides, merged per stream) are ranked, best k-NN hit first, until that many
- * seconds are spent.
+ * seconds are spent (the best hit's neighbourhood always). Streams without moments are then not
+ * ranked at all.
  *
  * <p>NOTE: the text encoder is called under a lock; DJL predictors are not thread-safe and a text
  * embedding takes milliseconds, far less than a search round trip.
@@ -141,8 +142,8 @@ public final class SearchService {
       long cost = overlapping == null
           ? (to - from) / 1000 + 1
           : (Math.max(overlapping[1], to) - Math.min(overlapping[0], from) - (overlapping[1] - overlapping[0])) / 1000;
-      if (spent + cost > maxScanSeconds) {
-        break;
+      if (spent > 0 && cost > 0 && spent + cost > maxScanSeconds) {
+        break; // the best hit's neighbourhood is always ranked, however small the cap
       }
       spent += cost;
       if (overlapping == null) {

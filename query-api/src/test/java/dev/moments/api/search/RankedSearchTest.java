@@ -190,6 +190,13 @@ class RankedSearchTest {
         assertThat(early).isEmpty();
       });
 
+      // Beyond the scan cap (100 s; the streams hold 2 minutes of evidence) only the k-NN moments'
+      // neighbourhoods are ranked: kitchen's (+-60 s) cover its frames' span; garage has no moments.
+      SearchService capped = new SearchService(ENCODER, store, FRAMES_ONLY, 100);
+      assertThat(capped.search(new SearchQuery("keys", null, null, null, 5), dev.moments.api.auth.Access.all()).hits())
+          .extracting(MomentStore.Hit::streamId, MomentStore.Hit::startMs, MomentStore.Hit::endMs)
+          .containsExactly(tuple("kitchen", kitchen + 20_000, kitchen + 25_000));
+
       // The default ranker answers from the moments alone, as the index did.
       SearchService laviti = new SearchService(ENCODER, store);
       assertThat(laviti.search(new SearchQuery("keys", null, null, null, 5), dev.moments.api.auth.Access.all()).hits())
