@@ -26,8 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * a briefly trained small LAVITI, the fused ranker is at least as good as each signal alone on
  * held-out queries, every query ranked through {@link NlqEvaluator#runRanked} from the same evidence.
  *
- * <p>Measured (seed 3, 35 queries, 2026-11-30, 61 s at load 24 on 2 cores), R@1 / R@5 at IoU 0.3
- * in %: LAVITI-only 2.9 / 31.4, frame-only 34.3 / 65.7, fused 62.9 / 100, random 0 / 8.6. The
+ * <p>Measured (seed 3, 35 queries, 2026-11-30, 47 s at load 20 on 2 cores), R@1 / R@5 at IoU 0.3
+ * in %: LAVITI-only 2.9 / 25.7, frame-only 34.3 / 65.7, fused 68.6 / 97.1, random 0 / 11.4. The
  * asserted margins (fused at least each signal on R@1 and R@5, and more than 10 points above
  * frame-only on R@1; one query is 2.9 points) leave room for libtorch's run-to-run differences,
  * which move the model's moments only, and so the fused row by at most the model's small weight.

@@ -60,16 +60,19 @@ public final class Rankers {
    * <pre>
    *   frame contrast + LAVITI_WEIGHT * LAVITI support
    *   frame contrast  = mean smoothed similarity inside the span
-   *                     - (mean over the FLANK left of it + mean over the FLANK right of it) / 2
+   *                     - FLANK_WEIGHT * (max(0, mean over the FLANK left of it)
+   *                                       + max(0, mean over the FLANK right of it)) / 2
    *   FLANK           = half the span's length, held to [2 s, 10 s]; at the stretch's edge the one
    *                     flank there stands for both
    *   LAVITI support  = max over moments of (moment's cosine with the query) * IoU(span, moment)
    * </pre>
    *
-   * and the best are kept with the same suppression as {@link #laviti()}. The contrast is what
-   * frame similarity is good at, measured so that it rewards a span covering an event whole (a
-   * fragment of an event has the event on its flanks) and does not depend on the encoder's baseline
-   * similarity; the support lets the model decide between look-alike events the frames cannot
+   * and the best are kept with the same suppression as {@link #laviti()}. The contrast is the
+   * height of the frame similarity, docked where the span's surroundings look like the query too: a
+   * fragment of an event has the event on its flanks, so the span covering the event whole wins.
+   * Flanks are clipped at 0 so that a span next to very dissimilar frames gains nothing from them
+   * (an encoder whose gaps score far below 0 would otherwise favour any blip next to a trough); the
+   * support lets the model decide between look-alike events the frames cannot
    * separate and puts forward events the frame peaks miss. With no frame evidence the ranking is the
    * model's; with no moments it is the frame contrast. Both terms read only the evidence in and
    * next to the span, so scores stay comparable across stretches.
@@ -106,7 +109,7 @@ public final class Rankers {
   }
 
   /** Weight of the LAVITI support against the frame contrast in {@link #fused()}. */
-  public static final double LAVITI_WEIGHT = 0.1;
+  public static final double LAVITI_WEIGHT = 0.05;
   /** Frame peaks whose spans {@link #fused()} puts forward. */
   public static final int FUSED_PEAKS = 20;
   /** The drops at which {@link #fused()} grows each peak's span. */
@@ -114,6 +117,8 @@ public final class Rankers {
   /** Flank of the frame contrast: this share of the span's length, held to [2 s, 10 s]. */
   public static final double FLANK_SHARE = 0.5;
   public static final double FLANK_MAX_SEC = 10;
+  /** Weight of the flanks' similarity (each clipped at 0) subtracted from the inside's. */
+  public static final double FLANK_WEIGHT = 0.5;
 
   /**
    * Frame contrast of [a, b) on smoothed per-second scores {@code sm}: mean inside minus the mean
@@ -137,7 +142,7 @@ public final class Rankers {
     } else if (!hasRight) {
       right = left;
     }
-    return in - (left + right) / 2;
+    return in - FLANK_WEIGHT * (Math.max(0, left) + Math.max(0, right)) / 2;
   }
 
   /** Mean of per-second {@code s} over the seconds that overlap [a, b), weighted by overlap. */

@@ -111,6 +111,19 @@ class RankersTest {
   }
 
   @Test
+  void fused_gains_nothing_from_troughs_next_to_a_blip() {
+    // an encoder whose gaps score far below 0 (the demo's pocket encoder: down to -0.6): a 2 s blip
+    // between troughs must not beat the event, whose surroundings are mildly like the query
+    double[] sim = plateau(150, 0, 24, 38, -0.6);
+    sim[30] = sim[31] = 0.75;
+    for (int t = 74; t < 91; t++) {
+      sim[t] = t >= 80 && t < 85 ? 0.85 : 0.3;
+    }
+    SpanRanker.Span top = Rankers.fused().rank(sim, List.of(), 1).get(0);
+    assertThat(Rankers.iou(top.startSec(), top.endSec(), 80, 85)).isGreaterThan(0.5);
+  }
+
+  @Test
   void fused_scores_are_comparable_across_stretches() {
     // the same event in a short and a long stretch, at other places and next to other events,
     // scores the same; a weaker event elsewhere scores lower even when it is its stretch's best
