@@ -58,13 +58,14 @@ import picocli.CommandLine.Option;
  * <p>The offline row is the live pipeline's answer computed without it: the model runs over
  * exactly the windows the indexer runs over each clip's stream ({@code LiveWindows#live}: windows
  * ending every {@code --hop-sec} after the stream's first frame, early ones partial, pending ones
- * and the rest at its end-of-stream mark, with the indexer's lateness), the moments are ranked by
- * cosine with the query, a moment overlapping a better one with IoU above the served search's
- * NMS IoU is dropped, and the top 5 are kept; times are clip seconds both ways (a clip starting
- * mid-frame starts its stream with that whole frame). {@code eval nlq --hop-sec H} gives the
- * same row; {@code eval nlq} without it slides windows every {@code --stride-sec} (default half
- * the window) instead, which the note it prints says. Online and offline differ only by what the
- * index adds: float similarities and whole-millisecond times.
+ * and the rest at its end-of-stream mark, with the indexer's lateness), and the moments (scored
+ * by cosine with the query) and the clip's per-second frame evidence go to the served search's
+ * default ranker ({@code Rankers.DEFAULT}, the fused one), which keeps the top 5; times are clip
+ * seconds both ways (a clip starting mid-frame starts its stream with that whole frame). {@code
+ * eval nlq --hop-sec H} gives the same row as its fused row; {@code eval nlq} without it slides
+ * windows every {@code --stride-sec} (default half the window) instead, which the note it prints
+ * says. Online and offline differ only by what the index adds: float similarities, int8 frame
+ * evidence and whole-millisecond times.
  */
 @Command(name = "replay", mixinStandardHelpOptions = true,
     description = "Replay a feature set's NLQ clips through Kafka, the indexer and the query API "
@@ -285,7 +286,9 @@ final class ReplayCommand implements Callable<Integer> {
       // video, so only the clip's frames are the same: the rows agree less there).
       List<NlqPredictions.Result> offlinePredictions = new NlqEvaluator(m, QueryText.fromEncoder(encoder),
           NlqEvaluator.Options.live(window, hop, ic.lateness().toMillis() / 1000.0, 5, MomentIndex.DEFAULT_NMS_IOU))
-          .run(gt, feats).predictions();
+          .runRanked(gt, feats, java.util.Map.of(dev.moments.model.rank.Rankers.DEFAULT,
+              dev.moments.model.rank.Rankers.named(dev.moments.model.rank.Rankers.DEFAULT)))
+          .predictions().get(dev.moments.model.rank.Rankers.DEFAULT);
       NlqMetrics.Scores offline = NlqMetrics.score(gt, offlinePredictions);
       err.printf(Locale.ROOT, "offline row: the indexer's windows (%.0f s ending every %.0f s, lateness %.0f s) = "
           + "eval nlq --window-sec %.0f --hop-sec %.0f%n", window, hop, ic.lateness().toMillis() / 1000.0, window, hop);

@@ -38,7 +38,7 @@ final class ServeCommand implements Callable<Integer> {
       description = "Bearer tokens, one line each: 'TOKEN STREAM[,STREAM...]' or 'TOKEN *'; re-read when it changes.")
   Path tokens;
 
-  @Option(names = "--ranker", defaultValue = "laviti", paramLabel = "NAME",
+  @Option(names = "--ranker", defaultValue = "fused", paramLabel = "NAME",
       description = "Span ranker of the search (known: ${COMPLETION-CANDIDATES}; default: ${DEFAULT-VALUE}).",
       completionCandidates = RankerNames.class)
   String ranker;
@@ -47,7 +47,7 @@ final class ServeCommand implements Callable<Integer> {
   static final class RankerNames implements Iterable<String> {
     @Override
     public java.util.Iterator<String> iterator() {
-      return dev.moments.api.search.Rankers.names().iterator();
+      return dev.moments.model.rank.Rankers.names().iterator();
     }
   }
 

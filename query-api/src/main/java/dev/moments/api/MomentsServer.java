@@ -5,7 +5,7 @@ import dev.moments.api.auth.Tokens;
 import dev.moments.api.frames.KafkaFrameStore;
 import dev.moments.api.http.ApiServer;
 import dev.moments.api.metrics.Metrics;
-import dev.moments.api.search.Rankers;
+import dev.moments.model.rank.Rankers;
 import dev.moments.featurizer.encoder.Encoders;
 import dev.moments.featurizer.encoder.TextEncoder;
 import dev.moments.indexer.index.Materializer;

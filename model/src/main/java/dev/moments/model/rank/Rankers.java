@@ -23,6 +23,29 @@ import java.util.Random;
 public final class Rankers {
   private Rankers() {}
 
+  /** The served search's ranker unless configured otherwise ({@code serve --ranker}). */
+  public static final String DEFAULT = "fused";
+
+  /** The rankers known by name: the served search's {@code --ranker} choices. */
+  public static java.util.Set<String> names() {
+    return java.util.Set.of("fused", "laviti", "frames");
+  }
+
+  /**
+   * A ranker by name: {@code fused} ({@link #fused()}), {@code laviti} ({@link #laviti()}) or
+   * {@code frames} ({@link #frames()}).
+   *
+   * @throws IllegalArgumentException for an unknown name (the message lists the known ones)
+   */
+  public static SpanRanker named(String name) {
+    return switch (name) {
+      case "fused" -> fused();
+      case "laviti" -> laviti();
+      case "frames" -> frames();
+      default -> throw new IllegalArgumentException("unknown ranker '" + name + "', known: fused, laviti, frames");
+    };
+  }
+
   /** A worse span overlapping a chosen one with IoU above this is dropped (as the served index). */
   public static final double NMS_IOU = 0.5;
   /** Width of the box filter over the per-second similarity, seconds (a 2 s box at 1 Hz: 1/4, 1/2, 1/4). */
@@ -269,6 +292,25 @@ public final class Rankers {
     return new int[] {l, r};
   }
 
+  /**
+   * IoU of two spans on whole milliseconds, as the moment index computes it for its suppression:
+   * moment boundaries sit on the frame grid, so an IoU of exactly 0.5 is common, and only the same
+   * integers decide "above 0.5" the same way in the index, the served search and {@code eval nlq}.
+   * Two equal points have IoU 1.
+   */
+  static double msIou(double a0, double a1, double b0, double b1) {
+    long s1 = Math.round(a0 * 1000);
+    long e1 = Math.round(a1 * 1000);
+    long s2 = Math.round(b0 * 1000);
+    long e2 = Math.round(b1 * 1000);
+    long inter = Math.min(e1, e2) - Math.max(s1, s2);
+    long union = Math.max(e1, e2) - Math.min(s1, s2);
+    if (union <= 0) {
+      return s1 == s2 ? 1.0 : 0.0;
+    }
+    return Math.max(0, inter) / (double) union;
+  }
+
   /** IoU of two spans (0 when either is empty). */
   public static double iou(double a0, double a1, double b0, double b1) {
     double inter = Math.max(0, Math.min(a1, b1) - Math.max(a0, b0));
@@ -290,7 +332,7 @@ public final class Rankers {
       }
       boolean dup = false;
       for (SpanRanker.Span t : kept) {
-        if (iou(s.startSec(), s.endSec(), t.startSec(), t.endSec()) > NMS_IOU) {
+        if (msIou(s.startSec(), s.endSec(), t.startSec(), t.endSec()) > NMS_IOU) {
           dup = true;
           break;
         }

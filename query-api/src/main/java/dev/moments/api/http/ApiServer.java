@@ -9,7 +9,7 @@ import dev.moments.api.auth.Tokens;
 import dev.moments.api.frames.FrameStore;
 import dev.moments.api.metrics.Metrics;
 import dev.moments.api.search.MomentStore;
-import dev.moments.api.search.Rankers;
+import dev.moments.model.rank.Rankers;
 import dev.moments.api.search.SearchService;
 import dev.moments.api.search.StreamService;
 import dev.moments.featurizer.encoder.TextEncoder;

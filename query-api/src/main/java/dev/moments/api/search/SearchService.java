@@ -44,9 +44,9 @@ public final class SearchService {
   private final SpanRanker ranker;
   private final long maxScanSeconds;
 
-  /** With the default {@link LavitiOnlyRanker} and scan cap. */
+  /** With the default ranker ({@link dev.moments.model.rank.Rankers#DEFAULT}) and scan cap. */
   public SearchService(TextEncoder encoder, MomentStore store) {
-    this(encoder, store, new LavitiOnlyRanker(), DEFAULT_MAX_SCAN_SECONDS);
+    this(encoder, store, dev.moments.model.rank.Rankers.named(dev.moments.model.rank.Rankers.DEFAULT), DEFAULT_MAX_SCAN_SECONDS);
   }
 
   public SearchService(TextEncoder encoder, MomentStore store, SpanRanker ranker, long maxScanSeconds) {

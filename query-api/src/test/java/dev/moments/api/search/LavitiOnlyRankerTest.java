@@ -85,7 +85,7 @@ class LavitiOnlyRankerTest {
 
   @Test
   void suppresses_a_worse_moment_overlapping_a_kept_one_above_iou_half_and_keeps_one_at_exactly_half() {
-    LavitiOnlyRanker ranker = new LavitiOnlyRanker();
+    dev.moments.model.rank.SpanRanker ranker = dev.moments.model.rank.Rankers.laviti();
     List<SpanRanker.Span> spans = ranker.rank(new double[0], List.of(
         new SpanRanker.Moment(0, 10, 0.9),
         new SpanRanker.Moment(1, 10, 0.8), // IoU 0.9 with the first: dropped

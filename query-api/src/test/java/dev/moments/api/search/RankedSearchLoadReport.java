@@ -112,7 +112,7 @@ class RankedSearchLoadReport {
       System.out.printf("phases: streams %.1f ms, extents %.1f ms (%d s), frame scores %.1f ms, moments %.1f ms (%d)%n",
           (b - a) / 1e6, (c - b) / 1e6, secs, (e - c) / 1e6, (f - e) / 1e6, moments);
       for (long cap : new long[] {SearchService.DEFAULT_MAX_SCAN_SECONDS, 36_000}) {
-        SearchService svc = new SearchService(enc, store, new LavitiOnlyRanker(), cap);
+        SearchService svc = new SearchService(enc, store, dev.moments.model.rank.Rankers.laviti(), cap);
         SearchQuery query = new SearchQuery("keys", null, null, null, 10);
         for (int i = 0; i < 3; i++) {
           svc.search(query, Access.all());
