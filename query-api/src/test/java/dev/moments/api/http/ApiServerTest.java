@@ -83,7 +83,9 @@ class ApiServerTest {
   }
 
   ApiServer server(Tokens tokens) {
-    return new ApiServer(new ApiServer.Deps(encoder, store, NO_FRAMES, tokens, UP, metrics));
+    // the moments alone: these tests pin what the API does with the moments' own scores
+    return new ApiServer(new ApiServer.Deps(encoder, store, NO_FRAMES, tokens, UP, metrics,
+        dev.moments.model.rank.Rankers.laviti()));
   }
 
   static Response get(HttpClient client, String path, String token) {

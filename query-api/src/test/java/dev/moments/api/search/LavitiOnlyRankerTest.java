@@ -37,7 +37,7 @@ class LavitiOnlyRankerTest {
   }
 
   @Test
-  void served_search_with_the_default_ranker_equals_the_index_search() {
+  void served_search_with_the_laviti_ranker_equals_the_index_search() {
     Random r = new Random(11);
     try (MomentIndex index = MomentIndex.open(dir)) {
       for (int s = 0; s < 4; s++) {
@@ -59,7 +59,8 @@ class LavitiOnlyRankerTest {
         public float[][] encode(List<String> texts) { return new float[][] {q[0]}; }
         public void close() { }
       };
-      SearchService served = new SearchService(enc, new LuceneMomentStore(index));
+      SearchService served = new SearchService(enc, new LuceneMomentStore(index),
+          dev.moments.model.rank.Rankers.laviti(), SearchService.DEFAULT_MAX_SCAN_SECONDS);
       int compared = 0;
       for (int i = 0; i < 12; i++) {
         q[0] = random(r);

@@ -197,12 +197,32 @@ class RankedSearchTest {
           .extracting(MomentStore.Hit::streamId, MomentStore.Hit::startMs, MomentStore.Hit::endMs)
           .containsExactly(tuple("kitchen", kitchen + 20_000, kitchen + 25_000));
 
-      // The default ranker answers from the moments alone, as the index did.
-      SearchService laviti = new SearchService(ENCODER, store);
+      // The laviti ranker answers from the moments alone, as the index did.
+      SearchService laviti = new SearchService(ENCODER, store, dev.moments.model.rank.Rankers.laviti(),
+          SearchService.DEFAULT_MAX_SCAN_SECONDS);
       assertThat(laviti.search(new SearchQuery("keys", null, null, null, 5), dev.moments.api.auth.Access.all()).hits())
           .extracting(MomentStore.Hit::streamId, MomentStore.Hit::startMs, MomentStore.Hit::momentId)
           .containsExactly(tuple("kitchen", kitchen + 40_000, MomentRecord.idFor("kitchen", kitchen + 40_000, 0)),
               tuple("kitchen", kitchen + 5_000, MomentRecord.idFor("kitchen", kitchen + 5_000, 0)));
+
+      // The default (fused) ranker puts the two events the frames show first (kitchen 20-25 s,
+      // garage 30-34 s, each covered at IoU >= 0.5: the smoothing blurs a sharp 4 s event to its middle),
+      // before the moment the model scores best.
+      SearchService fused = new SearchService(ENCODER, store);
+      List<MomentStore.Hit> answer = fused.search(new SearchQuery("keys", null, null, null, 5),
+          dev.moments.api.auth.Access.all()).hits();
+      assertThat(answer).hasSizeGreaterThanOrEqualTo(2);
+      java.util.Map<String, MomentStore.Hit> top2 = new java.util.HashMap<>();
+      answer.subList(0, 2).forEach(h -> top2.put(h.streamId(), h));
+      assertThat(top2).containsOnlyKeys("kitchen", "garage");
+      assertThat(iou(top2.get("kitchen"), kitchen + 20_000, kitchen + 25_000)).isGreaterThanOrEqualTo(0.5);
+      assertThat(iou(top2.get("garage"), garage + 30_000, garage + 34_000)).isGreaterThanOrEqualTo(0.5);
     }
+  }
+
+  private static double iou(MomentStore.Hit h, long start, long end) {
+    long inter = Math.min(h.endMs(), end) - Math.max(h.startMs(), start);
+    long union = Math.max(h.endMs(), end) - Math.min(h.startMs(), start);
+    return Math.max(0, inter) / (double) union;
   }
 }
