@@ -214,16 +214,13 @@ public final class FrameEvidenceStore {
     }
     double inv = 1 / Math.sqrt(s);
     float[] v = new float[sum.length];
-    float max = 0;
     for (int i = 0; i < sum.length; i++) {
       v[i] = (float) (sum[i] * inv);
-      max = Math.max(max, Math.abs(v[i]));
     }
-    float scale = max / 127f;
+    // one definition of the stored precision: FrameEvidence.pool reads back the same values
+    float scale = FrameEvidence.scale(v);
     b.putFloat(scale);
-    for (float x : v) {
-      b.put((byte) Math.round(x / scale));
-    }
+    b.put(FrameEvidence.int8(v, scale));
     return b.array();
   }
 

@@ -4,8 +4,10 @@ package dev.moments.model.rank;
  * Frame evidence as kept for ranking: one L2-normalised vector per whole second of a stream, the
  * mean of the L2-normalised frame features captured in that second (second {@code i} covers capture
  * times {@code [origin + i s, origin + (i + 1) s)}). Seconds without a frame hold a zero vector
- * (similarity 0). Offline evaluation pools a clip's features with {@link #pool} and the served
- * search stores what the same function gives, so both rank from identical evidence.
+ * (similarity 0). Each second is kept at int8 precision ({@link #int8}: one float32 scale per second,
+ * {@code max|x| / 127}); {@link #pool} returns the vectors as they read back from that form.
+ * Offline evaluation pools a clip's features with {@link #pool} and the served search stores the
+ * same int8 values, so both rank from bit-identical evidence.
  */
 public final class FrameEvidence {
   private FrameEvidence() {}
@@ -40,7 +42,39 @@ public final class FrameEvidence {
     }
     float[][] out = new float[seconds][];
     for (int i = 0; i < seconds; i++) {
-      out[i] = normalized(sum[i]);
+      out[i] = dequantized(normalized(sum[i]));
+    }
+    return out;
+  }
+
+  /** The int8 scale of a unit vector: {@code max|x| / 127} (0 for the zero vector). */
+  public static float scale(float[] unit) {
+    float max = 0;
+    for (float x : unit) {
+      max = Math.max(max, Math.abs(x));
+    }
+    return max / 127f;
+  }
+
+  /** The int8 values of a unit vector at {@code scale} ({@link #scale}); all 0 when the scale is 0. */
+  public static byte[] int8(float[] unit, float scale) {
+    byte[] out = new byte[unit.length];
+    if (scale == 0) {
+      return out;
+    }
+    for (int i = 0; i < unit.length; i++) {
+      out[i] = (byte) Math.round(unit[i] / scale);
+    }
+    return out;
+  }
+
+  /** What {@code unit} reads back as from its int8 form: each value {@code int8 * scale}. */
+  public static float[] dequantized(float[] unit) {
+    float scale = scale(unit);
+    byte[] q = int8(unit, scale);
+    float[] out = new float[unit.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = q[i] * scale;
     }
     return out;
   }
