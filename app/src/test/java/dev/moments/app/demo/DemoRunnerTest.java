@@ -33,13 +33,12 @@ import org.junit.jupiter.api.io.TempDir;
  * encoders and LAVITI trained on them -> video files ingested through Kafka as camera streams ->
  * featurizer -> indexer -> Lucene -> questions over HTTP; then a second run from the cache.
  *
- * <p>Measured: live R@5 IoU0.3 = 9 of the scenes' 10 questions, "Where did I put the keys?" at
- * rank 1 on the right stream (44.4-45.9 s against the truth 43.3-46.5 s); offline evaluation of
- * the same models gave R@1/R@5 IoU0.3 = 0.7/0.9 in two runs (0.3/0.5-0.7 at the old lr 3e-4), all
- * with the recipe-2 model trained on whole videos and one window per video. With recipe 3 (60 s
- * random chunks, windows of 60 s every 10 s) the keys' rank 1 over all streams was 41.1-41.9 s
- * (truth 43.3-46.5 s) on 2026-11-30 and this test failed there. "Most questions" = more than half
- * at R@5, four questions of margin.
+ * <p>Measured (2026-11-30, recipe 3: LAVITI on random 60 s chunks, windows of 60 s every 10 s,
+ * served search with the fused ranker): live R@5 IoU0.3 = 10 of the scenes' 10 questions, "Where
+ * did I put the keys?" at rank 1 on the right stream (43.9-48.3 s against the truth 43.3-46.5 s).
+ * With the LAVITI-only ranking the recipe-3 model put the keys at 41.1-41.9 s and this test failed;
+ * the recipe-2 model (whole videos, one window per video) passed it, answering only after a stream
+ * ended. "Most questions" = more than half at R@5, four questions of margin.
  *
  * <p>Both runs have the broker's retention check every 2 s: after the first run is ready, a probe
  * record stamped 2025 is deleted (so checks do run), yet no demo topic has lost a record (log
