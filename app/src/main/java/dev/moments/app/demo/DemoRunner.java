@@ -273,10 +273,13 @@ public final class DemoRunner implements AutoCloseable {
       probe.finish(startMs + Math.round(durationSec * 1000) - 1000, LAST_WINDOW_LIMIT);
     }
     for (LiveProbe.Seen a : probe.seen()) {
-      out.accept(String.format(Locale.ROOT, "%s: \"%s\" -> %s-%s (truth %s-%s) answered at %s of %s%s, %.1f s after"
+      // the frame evidence is searchable a second after capture, so an answer can come before the
+      // event has ended (the first answer overlapping the truth)
+      out.accept(String.format(Locale.ROOT, "%s: \"%s\" -> %s-%s (truth %s-%s) answered at %s of %s%s, %.1f s %s"
               + " the event's end was captured", streamId, a.watch().question(), clock(a.startSec()), clock(a.endSec()),
           clock(a.watch().startSec()), clock(a.watch().endSec()), clock(a.capturedSec()), clock(durationSec),
-          a.live() ? " while recording" : " (after the stream ended)", a.latencySec()));
+          a.live() ? " while recording" : " (after the stream ended)", Math.abs(a.latencySec()),
+          a.latencySec() < 0 ? "before" : "after"));
     }
     List<Double> lat = probe.windows().stream().map(LiveProbe.Window::latencySec).toList();
     out.accept(lat.isEmpty() ? streamId + ": no window searchable within " + LAST_WINDOW_LIMIT.toSeconds()
