@@ -178,24 +178,6 @@ public final class NlqEvaluator {
     return out;
   }
 
-  /**
-   * IoU of two spans on whole milliseconds, as the served search's NMS computes it ({@code
-   * MomentIndex.iou}): moment boundaries sit on the frame grid, so an IoU of exactly 0.5 is
-   * common, and only the same integers decide "above 0.5" the same way on both sides.
-   */
-  static double msIou(double[] a, double[] b) {
-    long s1 = Math.round(a[0] * 1000);
-    long e1 = Math.round(a[1] * 1000);
-    long s2 = Math.round(b[0] * 1000);
-    long e2 = Math.round(b[1] * 1000);
-    long inter = Math.min(e1, e2) - Math.max(s1, s2);
-    long union = Math.max(e1, e2) - Math.min(s1, s2);
-    if (union <= 0) {
-      return s1 == s2 ? 1.0 : 0.0;
-    }
-    return Math.max(0, inter) / (double) union;
-  }
-
   static Map<String, List<NlqAnnotations.Query>> groupByClip(List<NlqAnnotations.Query> queries) {
     Map<String, List<NlqAnnotations.Query>> m = new LinkedHashMap<>();
     for (NlqAnnotations.Query q : queries) {
@@ -220,7 +202,7 @@ public final class NlqEvaluator {
       double[] s = spans.get(i);
       boolean dup = false;
       for (double[] t : kept) {
-        if ((s[0] == t[0] && s[1] == t[1]) || msIou(s, t) > suppressIou) {
+        if ((s[0] == t[0] && s[1] == t[1]) || dev.moments.model.rank.Rankers.msIou(s[0], s[1], t[0], t[1]) > suppressIou) {
           dup = true;
           break;
         }

@@ -269,13 +269,8 @@ public final class MomentIndex implements AutoCloseable {
       searchers.maybeRefresh();
       IndexSearcher searcher = searchers.acquire();
       try {
-        int indexDim = dimensionOf(searcher);
-        if (indexDim == 0) {
+        if (!holdsMomentsLike(searcher, q)) {
           return List.of();
-        }
-        if (q.length != indexDim) {
-          throw new IllegalArgumentException("query vector has " + q.length
-              + " dimensions, but the index holds " + indexDim + "-dimensional moment embeddings");
         }
         if (r.streams() != null && r.streams().isEmpty()) {
           return List.of();
@@ -351,7 +346,7 @@ public final class MomentIndex implements AutoCloseable {
       List<MomentHit> same = keptByStream.computeIfAbsent(h.streamId(), s -> new ArrayList<>());
       boolean overlaps = false;
       for (MomentHit better : same) {
-        if (iou(h.startMs(), h.endMs(), better.startMs(), better.endMs()) > nmsIou) {
+        if (dev.moments.model.rank.Rankers.iouMs(h.startMs(), h.endMs(), better.startMs(), better.endMs()) > nmsIou) {
           overlaps = true;
           break;
         }
@@ -364,14 +359,21 @@ public final class MomentIndex implements AutoCloseable {
     return kept;
   }
 
-  /** Temporal IoU of [s1, e1] and [s2, e2]; two equal points have IoU 1. */
-  static double iou(long s1, long e1, long s2, long e2) {
-    long inter = Math.min(e1, e2) - Math.max(s1, s2);
-    long union = Math.max(e1, e2) - Math.min(s1, s2);
-    if (union <= 0) {
-      return s1 == s2 ? 1.0 : 0.0;
+  /**
+   * Whether the index holds moments to compare {@code q} with: false when it holds none yet.
+   *
+   * @throws IllegalArgumentException when the stored moments have another dimension than {@code q}
+   */
+  private boolean holdsMomentsLike(IndexSearcher searcher, float[] q) {
+    int indexDim = dimensionOf(searcher);
+    if (indexDim == 0) {
+      return false;
     }
-    return Math.max(0, inter) / (double) union;
+    if (q.length != indexDim) {
+      throw new IllegalArgumentException("query vector has " + q.length
+          + " dimensions, but the index holds " + indexDim + "-dimensional moment embeddings");
+    }
+    return true;
   }
 
   /**
@@ -390,13 +392,8 @@ public final class MomentIndex implements AutoCloseable {
       searchers.maybeRefresh();
       IndexSearcher searcher = searchers.acquire();
       try {
-        int indexDim = dimensionOf(searcher);
-        if (indexDim == 0) {
+        if (!holdsMomentsLike(searcher, q)) {
           return List.of();
-        }
-        if (q.length != indexDim) {
-          throw new IllegalArgumentException("query vector has " + q.length
-              + " dimensions, but the index holds " + indexDim + "-dimensional moment embeddings");
         }
         BooleanQuery.Builder b = new BooleanQuery.Builder();
         b.add(new TermQuery(new Term(F_STREAM, streamId)), BooleanClause.Occur.FILTER);

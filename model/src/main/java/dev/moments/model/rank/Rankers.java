@@ -298,11 +298,12 @@ public final class Rankers {
    * integers decide "above 0.5" the same way in the index, the served search and {@code eval nlq}.
    * Two equal points have IoU 1.
    */
-  static double msIou(double a0, double a1, double b0, double b1) {
-    long s1 = Math.round(a0 * 1000);
-    long e1 = Math.round(a1 * 1000);
-    long s2 = Math.round(b0 * 1000);
-    long e2 = Math.round(b1 * 1000);
+  public static double msIou(double a0, double a1, double b0, double b1) {
+    return iouMs(Math.round(a0 * 1000), Math.round(a1 * 1000), Math.round(b0 * 1000), Math.round(b1 * 1000));
+  }
+
+  /** Temporal IoU of {@code [s1, e1]} and {@code [s2, e2]} in whole ms; two equal points have IoU 1. */
+  public static double iouMs(long s1, long e1, long s2, long e2) {
     long inter = Math.min(e1, e2) - Math.max(s1, s2);
     long union = Math.max(e1, e2) - Math.min(s1, s2);
     if (union <= 0) {
