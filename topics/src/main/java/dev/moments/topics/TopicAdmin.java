@@ -78,6 +78,9 @@ public final class TopicAdmin {
       c.put("retention.bytes", Long.toString(STREAM_RETENTION_BYTES));
     } else if (name.equals(topics.deadLetter().name())) {
       c.put("retention.bytes", Long.toString(DEAD_LETTER_RETENTION_BYTES));
+    } else if (name.equals(topics.alertRules().name())) {
+      c.put("cleanup.policy", "compact");
+      c.put("retention.bytes", "-1");
     } else {
       c.put("retention.bytes", "-1");
     }

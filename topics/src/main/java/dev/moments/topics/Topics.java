@@ -15,6 +15,9 @@ import org.apache.kafka.common.serialization.Serdes;
  *   <li>{@code <prefix>.dead-letter}: a capped copy of a record that could not be processed
  *       (its key, value and headers within {@link DeadLetter}'s limits), with the reason and
  *       where the original is in {@link DeadLetter} headers.
+ *   <li>{@code <prefix>.alert-rules}: compacted; key rule id, value an {@link AlertRule} (JSON), a
+ *       null value deletes the rule.
+ *   <li>{@code <prefix>.alerts}: key stream id, value an {@link AlertRecord} (JSON).
  * </ul>
  */
 public final class Topics {
@@ -59,6 +62,8 @@ public final class Topics {
   private final Topic<String, FeatureRecord> features;
   private final Topic<String, MomentRecord> moments;
   private final Topic<byte[], byte[]> deadLetter;
+  private final Topic<String, AlertRule> alertRules;
+  private final Topic<String, AlertRecord> alerts;
 
   public Topics(String prefix) {
     if (prefix == null || !prefix.matches("[A-Za-z0-9._-]+")) {
@@ -71,6 +76,8 @@ public final class Topics {
     this.features = new Topic<>(prefix + ".features", key, FeatureRecord.serde());
     this.moments = new Topic<>(prefix + ".moments", key, MomentRecord.serde());
     this.deadLetter = new Topic<>(prefix + ".dead-letter", Serdes.ByteArray(), Serdes.ByteArray());
+    this.alertRules = new Topic<>(prefix + ".alert-rules", key, AlertRule.serde());
+    this.alerts = new Topic<>(prefix + ".alerts", key, AlertRecord.serde());
   }
 
   /** The topics with the default {@code moments} prefix. */
@@ -98,8 +105,19 @@ public final class Topics {
     return deadLetter;
   }
 
+  /** Standing queries (compacted, key = rule id). */
+  public Topic<String, AlertRule> alertRules() {
+    return alertRules;
+  }
+
+  /** Alerts: moments that matched a standing query (key = stream id). */
+  public Topic<String, AlertRecord> alerts() {
+    return alerts;
+  }
+
   /** All topic names, in data-flow order. */
   public java.util.List<String> names() {
-    return java.util.List.of(frames.name(), features.name(), moments.name(), deadLetter.name());
+    return java.util.List.of(frames.name(), features.name(), moments.name(), deadLetter.name(),
+        alertRules.name(), alerts.name());
   }
 }
