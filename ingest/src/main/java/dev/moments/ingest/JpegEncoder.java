@@ -12,10 +12,7 @@ import org.bytedeco.ffmpeg.global.avcodec;
 import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.ffmpeg.global.swscale;
 import org.bytedeco.ffmpeg.swscale.SwsContext;
-import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.IntPointer;
-import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * Encodes frames as baseline JPEG (JFIF, 4:2:0) with FFmpeg's MJPEG encoder, the one {@code
@@ -38,9 +35,7 @@ public final class JpegEncoder implements AutoCloseable {
   private SwsContext sws;
   private AVFrame frame;
   private AVPacket pkt;
-  private BytePointer src;
-  private PointerPointer<BytePointer> srcData;
-  private IntPointer srcStride;
+  private PackedPlane src;
   private int width;
   private int height;
   private long pts;
@@ -71,12 +66,11 @@ public final class JpegEncoder implements AutoCloseable {
       open(w, h);
     }
     byte[] px = ((DataBufferByte) bgr.getRaster().getDataBuffer()).getData();
-    src.position(0).put(px, 0, w * h * 3);
-    src.position(0);
+    src.fill(px, w * 3);
     if (avutil.av_frame_make_writable(frame) < 0) {
       throw new IllegalStateException("JPEG encoding failed: frame buffer not writable");
     }
-    swscale.sws_scale(sws, srcData, srcStride, 0, h, frame.data(), frame.linesize());
+    swscale.sws_scale(sws, src.data(), src.linesize(), 0, h, frame.data(), frame.linesize());
     frame.pts(pts++);
     frame.quality(lambda);
     int r = avcodec.avcodec_send_frame(ctx, frame);
@@ -133,10 +127,7 @@ public final class JpegEncoder implements AutoCloseable {
     if (sws == null) {
       throw new IllegalStateException("cannot convert " + w + "x" + h + " BGR to YUV for JPEG encoding");
     }
-    src = new BytePointer((long) w * h * 3 + 64);
-    srcData = new PointerPointer<>(4);
-    srcData.put(0, src);
-    srcStride = new IntPointer(w * 3, 0, 0, 0);
+    src = new PackedPlane(w * 3, h);
   }
 
   private static BufferedImage toBgr(BufferedImage image) {
@@ -178,8 +169,6 @@ public final class JpegEncoder implements AutoCloseable {
     }
     if (src != null) {
       src.close();
-      srcData.close();
-      srcStride.close();
       src = null;
     }
   }

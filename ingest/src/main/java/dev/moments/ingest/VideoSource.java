@@ -24,8 +24,6 @@ import org.bytedeco.ffmpeg.global.swscale;
 import org.bytedeco.ffmpeg.swscale.SwsContext;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.IntPointer;
-import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.FrameGrabber;
 
@@ -131,10 +129,7 @@ public final class VideoSource implements AutoCloseable {
   private long nonrefMarked;
 
   private SwsContext sws;
-  private BytePointer dst;
-  private PointerPointer<BytePointer> dstData;
-  private IntPointer dstStride;
-  private int stride;
+  private PackedPlane dst;
 
   private long decoded;
   private long sampled;
@@ -666,24 +661,11 @@ public final class VideoSource implements AutoCloseable {
           + pic.format() + ")");
     }
     if (dst == null) {
-      stride = (scaledWidth * 3 + 63) & ~63;
-      dst = new BytePointer((long) stride * scaledHeight + 64);
-      dstData = new PointerPointer<>(4);
-      dstData.put(0, dst);
-      dstStride = new IntPointer(stride, 0, 0, 0);
+      dst = new PackedPlane((scaledWidth * 3 + 63) & ~63, scaledHeight);
     }
-    swscale.sws_scale(sws, pic.data(), pic.linesize(), 0, sh, dstData, dstStride);
+    swscale.sws_scale(sws, pic.data(), pic.linesize(), 0, sh, dst.data(), dst.linesize());
     BufferedImage img = new BufferedImage(scaledWidth, scaledHeight, BufferedImage.TYPE_3BYTE_BGR);
-    byte[] out = ((DataBufferByte) img.getRaster().getDataBuffer()).getData();
-    int row = scaledWidth * 3;
-    if (row == stride) {
-      dst.position(0).get(out, 0, row * scaledHeight);
-    } else {
-      for (int y = 0; y < scaledHeight; y++) {
-        dst.position((long) y * stride).get(out, y * row, row);
-      }
-    }
-    dst.position(0);
+    dst.copyTo(((DataBufferByte) img.getRaster().getDataBuffer()).getData(), scaledWidth * 3);
     return img;
   }
 
@@ -860,8 +842,6 @@ public final class VideoSource implements AutoCloseable {
     }
     if (dst != null) {
       dst.close();
-      dstData.close();
-      dstStride.close();
       dst = null;
     }
   }
