@@ -567,9 +567,7 @@ final class BenchScaleCommand implements Callable<Integer> {
       }
     }
     for (int k = 0; k < streams; k++) {
-      RecordHeaders h = new RecordHeaders();
-      h.add(Topics.HEADER_END_OF_STREAM, "eof".getBytes(StandardCharsets.UTF_8));
-      producer.send(new ProducerRecord<>(topic, null, s.timestamp(s.frames - 1), streamIds.get(k), null, h), cb);
+      producer.send(Topics.endOfStreamMark(topic, streamIds.get(k), s.timestamp(s.frames - 1), "eof"), cb);
     }
     producer.flush();
     if (failed.get() != null) {

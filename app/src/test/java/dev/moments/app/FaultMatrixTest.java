@@ -241,10 +241,7 @@ class FaultMatrixTest {
         }
         if (marks) {
           for (String s : STREAMS) {
-            var mark = new ProducerRecord<String, byte[]>(topics.frames().name(), null,
-                T0 + 500L * (to - 1), s, (byte[]) null);
-            mark.headers().add(Topics.HEADER_END_OF_STREAM, "eof".getBytes(StandardCharsets.UTF_8));
-            producer.send(mark).get();
+            producer.send(Topics.<byte[]>endOfStreamMark(topics.frames().name(), s, T0 + 500L * (to - 1), "eof")).get();
           }
         }
       }

@@ -454,10 +454,7 @@ class ScaleOutFailoverTest {
         }
       }
       for (String s : STREAMS) {
-        var mark = new ProducerRecord<String, byte[]>(topics.features().name(), null, T0 + FRAME_MS * (to - 1), s,
-            (byte[]) null);
-        mark.headers().add(Topics.HEADER_END_OF_STREAM, "eof".getBytes(StandardCharsets.UTF_8));
-        producer.send(mark);
+        producer.send(Topics.<byte[]>endOfStreamMark(topics.features().name(), s, T0 + FRAME_MS * (to - 1), "eof"));
       }
       producer.flush();
     }

@@ -126,9 +126,8 @@ public final class FeatureReplay {
               new FeatureRecord(encoderId, span[i]))));
         }
         // The clip's end: the indexer flushes its final window at once (not after an idle time).
-        ProducerRecord<String, FeatureRecord> end = new ProducerRecord<>(topics.features().name(), null,
-            c.timestampOf(Math.max(0, span.length - 1)), c.streamId(), (FeatureRecord) null);
-        end.headers().add(Topics.HEADER_END_OF_STREAM, "eof".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        ProducerRecord<String, FeatureRecord> end = Topics.endOfStreamMark(topics.features().name(),
+            c.streamId(), c.timestampOf(Math.max(0, span.length - 1)), "eof");
         acks.add(producer.send(end));
         producer.flush();
         for (Future<RecordMetadata> f : acks) {

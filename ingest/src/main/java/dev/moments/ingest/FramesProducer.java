@@ -199,9 +199,7 @@ public final class FramesProducer implements AutoCloseable {
    * take no room in the buffer).
    */
   public void endOfStream(String reason, long timestampMs) {
-    RecordHeaders h = new RecordHeaders();
-    h.add(Topics.HEADER_END_OF_STREAM, reason.getBytes(StandardCharsets.UTF_8));
-    Entry e = new Entry(new ProducerRecord<>(topic, null, timestampMs, streamId, null, h), reason, 0);
+    Entry e = new Entry(Topics.<byte[]>endOfStreamMark(topic, streamId, timestampMs, reason), reason, 0);
     lock.lock();
     try {
       checkOpen();

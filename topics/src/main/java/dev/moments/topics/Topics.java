@@ -55,6 +55,18 @@ public final class Topics {
     return headers != null && headers.lastHeader(HEADER_END_OF_STREAM) != null;
   }
 
+  /**
+   * An end-of-stream mark ({@link #HEADER_END_OF_STREAM}) for {@code topic}: key = stream id,
+   * null value, timestamp = the stream's last capture time, the reason as the header's value.
+   */
+  public static <V> org.apache.kafka.clients.producer.ProducerRecord<String, V> endOfStreamMark(
+      String topic, String streamId, long timestampMs, String reason) {
+    org.apache.kafka.common.header.internals.RecordHeaders h =
+        new org.apache.kafka.common.header.internals.RecordHeaders();
+    h.add(HEADER_END_OF_STREAM, reason.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return new org.apache.kafka.clients.producer.ProducerRecord<>(topic, null, timestampMs, streamId, null, h);
+  }
+
   public static final String DEFAULT_PREFIX = "moments";
 
   private final String prefix;

@@ -70,9 +70,7 @@ class KafkaFrameStoreTest {
           producer.send(new ProducerRecord<>(topics.frames().name(), null, ts, stream, jpeg));
         }
       }
-      ProducerRecord<String, byte[]> end = new ProducerRecord<>(topics.frames().name(), null, T0 + (N + 9) * 1000L, "cam-a", (byte[]) null);
-      end.headers().add(Topics.HEADER_END_OF_STREAM, "eof".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      producer.send(end);
+      producer.send(Topics.<byte[]>endOfStreamMark(topics.frames().name(), "cam-a", T0 + (N + 9) * 1000L, "eof"));
       producer.flush();
     }
     store = new KafkaFrameStore(bootstrap, topics.frames().name(), 1L << 20);
