@@ -2,12 +2,12 @@ package dev.moments.eval;
 
 import dev.moments.model.MomentPredictor;
 import dev.moments.model.rank.FrameEvidence;
+import dev.moments.model.rank.Rankers;
 import dev.moments.model.rank.SpanRanker;
 import dev.moments.trainer.ego4d.NlqAnnotations;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +34,7 @@ public final class NlqEvaluator {
    * @param topK predictions per query (the official metrics read the first 5)
    * @param duplicateIou a moment whose span has more than this IoU with a better-ranked one is
    *     dropped (pooled overlapping windows predict the same span twice), as the served search's
-   *     NMS drops it; exact repeats are always dropped
+   *     NMS drops it; in (0, 1), so an exact repeat (IoU 1) is always dropped
    * @param liveLatenessSec {@code null}: sliding windows every {@code strideSec}; else the live
    *     indexer's windows over each clip replayed as one stream, ending every {@code strideSec}
    *     (the hop) after its first frame, with this lateness ({@link LiveWindows#live})
@@ -54,8 +54,8 @@ public final class NlqEvaluator {
       if (topK < 1) {
         throw new IllegalArgumentException("--top-k must be >= 1, got " + topK);
       }
-      if (!(duplicateIou > 0) || duplicateIou > 1) {
-        throw new IllegalArgumentException("duplicate IoU must be in (0, 1], got " + duplicateIou);
+      if (!(duplicateIou > 0) || duplicateIou >= 1) {
+        throw new IllegalArgumentException("duplicate IoU must be in (0, 1), got " + duplicateIou);
       }
     }
 
@@ -80,37 +80,14 @@ public final class NlqEvaluator {
     this.options = options;
   }
 
-  /** Predicts every query with a text. */
+  /**
+   * Predicts every query with a text from the model's moments alone: ranked by cosine with the
+   * query, a moment overlapping a better one with IoU above {@link Options#duplicateIou()} dropped
+   * ({@link Rankers#laviti(double)}).
+   */
   public Run run(NlqAnnotations annotations, Path featuresDir) throws IOException {
-    FeatureSpans features = new FeatureSpans(featuresDir);
-    Map<String, List<NlqAnnotations.Query>> byClip = groupByClip(annotations.queries());
-    List<NlqPredictions.Result> out = new ArrayList<>();
-    int withoutFeatures = 0;
-    for (List<NlqAnnotations.Query> qs : byClip.values()) {
-      NlqAnnotations.Query first = qs.get(0);
-      float[][] span = features.span(first.videoUid(), first.clipVideoStartSec(), first.clipVideoEndSec());
-      if (span == null) {
-        withoutFeatures += qs.size();
-        continue;
-      }
-      List<WindowedMoments.Moment> moments = windows.run(span, features.fps());
-      double offset = features.offsetSec(first.clipVideoStartSec());
-      double clipLength = first.clipVideoEndSec() - first.clipVideoStartSec();
-      for (NlqAnnotations.Query q : qs) {
-        float[] qv = text.embed(q.query());
-        double[] sims = new double[moments.size()];
-        for (int i = 0; i < sims.length; i++) {
-          sims[i] = Vectors.cosine(qv, moments.get(i).embedding());
-        }
-        List<double[]> spans = new ArrayList<>();
-        for (WindowedMoments.Moment m : moments) {
-          spans.add(new double[] {m.startSec(), m.endSec()});
-        }
-        out.add(new NlqPredictions.Result(q.clipUid(), q.annotationUid(), q.queryIdx(),
-            toClip(rankDistinct(spans, sims, options.topK(), options.duplicateIou()), offset, clipLength)));
-      }
-    }
-    return new Run(out, withoutFeatures);
+    Ranked r = runRanked(annotations, featuresDir, Map.of("laviti", Rankers.laviti(options.duplicateIou())));
+    return new Run(r.predictions().get("laviti"), r.withoutFeatures());
   }
 
   /**
@@ -184,36 +161,5 @@ public final class NlqEvaluator {
       m.computeIfAbsent(q.videoUid() + "/" + q.clipUid(), k -> new ArrayList<>()).add(q);
     }
     return m;
-  }
-
-  /**
-   * The top {@code k} spans by score (descending, ties in input order), skipping a span whose IoU
-   * with an already chosen one is above {@code suppressIou} (on whole milliseconds, as the
-   * served search's temporal NMS, {@code MomentIndex}) or that repeats one exactly.
-   */
-  static List<double[]> rankDistinct(List<double[]> spans, double[] scores, int k, double suppressIou) {
-    Integer[] order = new Integer[spans.size()];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
-    }
-    Arrays.sort(order, (a, b) -> Double.compare(scores[b], scores[a]));
-    List<double[]> kept = new ArrayList<>();
-    for (int i : order) {
-      double[] s = spans.get(i);
-      boolean dup = false;
-      for (double[] t : kept) {
-        if ((s[0] == t[0] && s[1] == t[1]) || dev.moments.model.rank.Rankers.msIou(s[0], s[1], t[0], t[1]) > suppressIou) {
-          dup = true;
-          break;
-        }
-      }
-      if (!dup) {
-        kept.add(s);
-        if (kept.size() == k) {
-          break;
-        }
-      }
-    }
-    return kept;
   }
 }

@@ -58,14 +58,22 @@ public final class Rankers {
   public static final int PEAK_MIN_SEC = 2;
   public static final int PEAK_MAX_SEC = 30;
 
-  /** LAVITI alone. */
+  /** LAVITI alone: moments by cosine, suppressed as the served index does ({@link #NMS_IOU}). */
   public static SpanRanker laviti() {
+    return laviti(NMS_IOU);
+  }
+
+  /**
+   * LAVITI alone, a moment dropped when its IoU with a better one is above {@code nmsIou} (on whole
+   * ms); {@code train --eval-nlq} pools overlapping sliding windows and drops only near-repeats (0.95).
+   */
+  public static SpanRanker laviti(double nmsIou) {
     return (frameScores, moments, k) -> {
       List<SpanRanker.Span> all = new ArrayList<>();
       for (SpanRanker.Moment m : moments) {
         all.add(new SpanRanker.Span(m.startSec(), m.endSec(), m.score()));
       }
-      return suppress(all, k);
+      return suppress(all, k, nmsIou);
     };
   }
 
@@ -324,6 +332,11 @@ public final class Rankers {
    * already chosen one with IoU above {@link #NMS_IOU} dropped.
    */
   static List<SpanRanker.Span> suppress(List<SpanRanker.Span> spans, int k) {
+    return suppress(spans, k, NMS_IOU);
+  }
+
+  /** As {@link #suppress(List, int)} with IoU threshold {@code nmsIou}. */
+  static List<SpanRanker.Span> suppress(List<SpanRanker.Span> spans, int k, double nmsIou) {
     List<SpanRanker.Span> sorted = new ArrayList<>(spans);
     sorted.sort(Comparator.comparingDouble(SpanRanker.Span::score).reversed());
     List<SpanRanker.Span> kept = new ArrayList<>();
@@ -333,7 +346,7 @@ public final class Rankers {
       }
       boolean dup = false;
       for (SpanRanker.Span t : kept) {
-        if (msIou(s.startSec(), s.endSec(), t.startSec(), t.endSec()) > NMS_IOU) {
+        if (msIou(s.startSec(), s.endSec(), t.startSec(), t.endSec()) > nmsIou) {
           dup = true;
           break;
         }
