@@ -16,7 +16,6 @@ import dev.moments.trainer.ego4d.NlqAnnotations;
 import dev.moments.trainer.ego4d.Narrations;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -92,16 +91,9 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Map<String, List<TimedText>> timed = new LinkedHashMap<>();
+    Map<String, List<TimedText>> timed = Narrations.read(narrations).timedByVideo();
     Set<String> texts = new LinkedHashSet<>();
-    for (Map.Entry<String, List<Narration>> e : Narrations.read(narrations).byVideo().entrySet()) {
-      List<TimedText> list = new ArrayList<>();
-      for (Narration n : e.getValue()) {
-        list.add(new TimedText(n.timestampSec(), n.text(), n.pass()));
-        texts.add(n.text());
-      }
-      timed.put(e.getKey(), list);
-    }
+    timed.values().forEach(list -> list.forEach(t -> texts.add(t.text())));
     if (texts.isEmpty()) {
       throw new IllegalArgumentException(narrations + " has no usable narration");
     }

@@ -8,9 +8,7 @@ import dev.moments.model.LavitiModel;
 import dev.moments.model.rank.Rankers;
 import dev.moments.model.rank.SpanRanker;
 import dev.moments.trainer.LavitiTrainer;
-import dev.moments.trainer.TimedText;
 import dev.moments.trainer.TrainingSet;
-import dev.moments.trainer.ego4d.Narration;
 import dev.moments.trainer.ego4d.Narrations;
 import dev.moments.trainer.ego4d.NlqAnnotations;
 import dev.moments.trainer.synth.SynthFeatures;
@@ -41,12 +39,8 @@ class FusedRankingTest {
     SynthFeatures.generate(data, new SynthFeatures.Config(16, 4, 5, 32, 6, 3, true));
     Path npz = data.resolve("text_embeddings.npz");
     TextEmbeddings table = TextEmbeddings.read(npz);
-    Map<String, List<TimedText>> narrations = new LinkedHashMap<>();
-    for (Map.Entry<String, List<Narration>> e : Narrations.read(data.resolve("narration.json")).byVideo().entrySet()) {
-      narrations.put(e.getKey(),
-          e.getValue().stream().map(n -> new TimedText(n.timestampSec(), n.text(), n.pass())).toList());
-    }
-    TrainingSet train = TrainingSet.open(data.resolve("features"), narrations, table::get, CHUNK_SEC);
+    TrainingSet train = TrainingSet.open(data.resolve("features"),
+        Narrations.read(data.resolve("narration.json")).timedByVideo(), table::get, CHUNK_SEC);
     LavitiTrainer.Result r = LavitiTrainer.train(train, LavitiConfig.small(train.featureDim(), train.textDim()),
         LavitiTrainer.Options.defaults(dir.resolve("model")).withEpochs(1000).withMaxSteps(STEPS)
             .withBatch(4).withLr(2e-3).withSeed(5).withProgress(false));

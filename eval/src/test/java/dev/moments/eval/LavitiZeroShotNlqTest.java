@@ -6,14 +6,11 @@ import dev.moments.featurizer.store.TextEmbeddings;
 import dev.moments.model.LavitiConfig;
 import dev.moments.model.LavitiModel;
 import dev.moments.trainer.LavitiTrainer;
-import dev.moments.trainer.TimedText;
 import dev.moments.trainer.TrainingSet;
-import dev.moments.trainer.ego4d.Narration;
 import dev.moments.trainer.ego4d.Narrations;
 import dev.moments.trainer.ego4d.NlqAnnotations;
 import dev.moments.trainer.synth.SynthFeatures;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -49,12 +46,8 @@ class LavitiZeroShotNlqTest {
     SynthFeatures.generate(data, new SynthFeatures.Config(104, 8, 4, 32, 6, 11));
     Path npz = data.resolve("text_embeddings.npz");
     TextEmbeddings table = TextEmbeddings.read(npz);
-    Map<String, List<TimedText>> narrations = new LinkedHashMap<>();
-    for (Map.Entry<String, List<Narration>> e : Narrations.read(data.resolve("narration.json")).byVideo().entrySet()) {
-      narrations.put(e.getKey(),
-          e.getValue().stream().map(n -> new TimedText(n.timestampSec(), n.text(), n.pass())).toList());
-    }
-    TrainingSet train = TrainingSet.open(data.resolve("features"), narrations, table::get, CHUNK_SEC);
+    TrainingSet train = TrainingSet.open(data.resolve("features"),
+        Narrations.read(data.resolve("narration.json")).timedByVideo(), table::get, CHUNK_SEC);
     LavitiTrainer.Options o = LavitiTrainer.Options.defaults(dir.resolve("model"))
         .withEpochs(EPOCHS).withBatch(4).withLr(2e-3).withSeed(5);
     long t0 = System.nanoTime();

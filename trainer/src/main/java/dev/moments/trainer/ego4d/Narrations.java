@@ -173,6 +173,17 @@ public final class Narrations {
     return byVideo;
   }
 
+  /**
+   * The training targets: per video uid (in uid order), each narration as a {@link
+   * dev.moments.trainer.TimedText} (time, text, pass), sorted by time.
+   */
+  public Map<String, List<dev.moments.trainer.TimedText>> timedByVideo() {
+    Map<String, List<dev.moments.trainer.TimedText>> out = new LinkedHashMap<>();
+    byVideo.forEach((video, list) -> out.put(video, list.stream()
+        .map(n -> new dev.moments.trainer.TimedText(n.timestampSec(), n.text(), n.pass())).toList()));
+    return out;
+  }
+
   /** The narrations of one video (empty when it has none). */
   public List<Narration> of(String videoUid) {
     return byVideo.getOrDefault(videoUid, List.of());
