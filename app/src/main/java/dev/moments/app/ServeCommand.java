@@ -68,10 +68,11 @@ final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Tokens access = tokens();
+    WebhookConfig webhooks = WebhookConfig.defaults().with(webhookAttempts, Duration.ofMillis(webhookTimeoutMs));
     broker.ensureTopics();
     MomentsServer server = MomentsServer.start(new MomentsServer.Config(index, host, port, encoder, access,
         broker.bootstrap(), broker.topics(), MomentsServer.Config.DEFAULT_FRAME_CACHE_BYTES).withRanker(ranker)
-        .withWebhooks(WebhookConfig.defaults().with(webhookAttempts, Duration.ofMillis(webhookTimeoutMs))));
+        .withWebhooks(webhooks));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();
