@@ -426,7 +426,7 @@ public final class WebhookDelivery implements AutoCloseable {
         workers.shutdownNow();
         consumer.close(Duration.ZERO);
       }
-      http.close();
+      http.shutdownNow(); // close() would wait for a receiver that holds a request
     }
   }
 
