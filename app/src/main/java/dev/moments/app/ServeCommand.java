@@ -1,9 +1,11 @@
 package dev.moments.app;
 
 import dev.moments.api.MomentsServer;
+import dev.moments.api.alerts.WebhookConfig;
 import dev.moments.api.auth.TokenFile;
 import dev.moments.api.auth.Tokens;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -51,15 +53,26 @@ final class ServeCommand implements Callable<Integer> {
     }
   }
 
+  @Option(names = "--webhook-attempts", defaultValue = "6", paramLabel = "N",
+      description = "POSTs per alert to its rule's webhook before it counts as failed; waits 1, 2, 4 ... s "
+          + "(at most 60 s) between them (default: ${DEFAULT-VALUE}).")
+  int webhookAttempts;
+
+  @Option(names = "--webhook-timeout-ms", defaultValue = "10000", paramLabel = "MS",
+      description = "Connect and answer timeout of one webhook POST (default: ${DEFAULT-VALUE}).")
+  long webhookTimeoutMs;
+
   @Option(names = "--insecure", description = "Serve without authentication (every caller sees every stream).")
   boolean insecure;
 
   @Override
   public Integer call() throws Exception {
     Tokens access = tokens();
+    WebhookConfig webhooks = WebhookConfig.defaults().with(webhookAttempts, Duration.ofMillis(webhookTimeoutMs));
     broker.ensureTopics();
     MomentsServer server = MomentsServer.start(new MomentsServer.Config(index, host, port, encoder, access,
-        broker.bootstrap(), broker.topics(), MomentsServer.Config.DEFAULT_FRAME_CACHE_BYTES).withRanker(ranker));
+        broker.bootstrap(), broker.topics(), MomentsServer.Config.DEFAULT_FRAME_CACHE_BYTES).withRanker(ranker)
+        .withWebhooks(webhooks));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();

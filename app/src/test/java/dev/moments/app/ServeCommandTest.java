@@ -45,4 +45,15 @@ class ServeCommandTest {
     assertThat(rc[0]).isEqualTo(1);
     assertThat(err).isEqualTo("moments serve: " + tokens + " line 2: expected 'TOKEN STREAM[,STREAM...]' or 'TOKEN *', got 'oops'");
   }
+
+  @Test
+  void bad_webhook_options_are_one_line_before_any_broker_is_asked() {
+    int[] rc = new int[1];
+    String err = run(rc, "serve", "--insecure", "--bootstrap", "localhost:1", "--webhook-attempts", "0");
+    assertThat(rc[0]).isEqualTo(1);
+    assertThat(err).isEqualTo("moments serve: webhook attempts must be >= 1, got 0");
+    err = run(rc, "serve", "--insecure", "--bootstrap", "localhost:1", "--webhook-timeout-ms", "0");
+    assertThat(rc[0]).isEqualTo(1);
+    assertThat(err).isEqualTo("moments serve: webhook timeout must be > 0, got PT0S");
+  }
 }

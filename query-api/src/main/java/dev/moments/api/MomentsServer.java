@@ -1,5 +1,11 @@
 package dev.moments.api;
 
+import dev.moments.api.alerts.AlertDelivery;
+import dev.moments.api.alerts.AlertFeed;
+import dev.moments.api.alerts.AlertHub;
+import dev.moments.api.alerts.AlertRuleCache;
+import dev.moments.api.alerts.WebhookConfig;
+import dev.moments.api.alerts.WebhookDelivery;
 import dev.moments.api.auth.TokenFile;
 import dev.moments.api.auth.Tokens;
 import dev.moments.api.frames.KafkaFrameStore;
@@ -27,7 +33,8 @@ import org.apache.kafka.clients.admin.DescribeClusterOptions;
 /**
  * The whole query side in one object: opens the moment index, runs the {@link Materializer}
  * that fills it from the moments topic (and its frame evidence from the features topic), loads the text encoder, follows the frames topic, and
- * serves the {@link ApiServer}. {@code moments serve} and the in-process demo both start one.
+ * serves the {@link ApiServer}; follows the alerts topic for the page's live alerts ({@link AlertFeed})
+ * and POSTs alerts to their rules' webhooks ({@link WebhookDelivery}, with {@link AlertRuleCache}). {@code moments serve} and the in-process demo both start one.
  */
 public final class MomentsServer implements AutoCloseable {
   /**
@@ -42,9 +49,16 @@ public final class MomentsServer implements AutoCloseable {
    * @param topics the topic names
    * @param frameCacheBytes bytes of JPEG frames kept in the frame lookup cache
    * @param ranker the name of the span ranker of the served search ({@link Rankers#names()})
+   * @param webhooks how alerts are POSTed to their rules' webhooks
    */
   public record Config(Path indexDir, String host, int port, Path encoderDir, Tokens tokens, String bootstrap,
-      Topics topics, long frameCacheBytes, String ranker) {
+      Topics topics, long frameCacheBytes, String ranker, WebhookConfig webhooks) {
+    /** With the default webhook delivery ({@link WebhookConfig#defaults()}). */
+    public Config(Path indexDir, String host, int port, Path encoderDir, Tokens tokens, String bootstrap,
+        Topics topics, long frameCacheBytes, String ranker) {
+      this(indexDir, host, port, encoderDir, tokens, bootstrap, topics, frameCacheBytes, ranker, WebhookConfig.defaults());
+    }
+
     /** With the default ranker ({@link Rankers#DEFAULT}). */
     public Config(Path indexDir, String host, int port, Path encoderDir, Tokens tokens, String bootstrap,
         Topics topics, long frameCacheBytes) {
@@ -52,6 +66,7 @@ public final class MomentsServer implements AutoCloseable {
     }
 
     public Config {
+      Objects.requireNonNull(webhooks, "webhooks");
       Objects.requireNonNull(ranker, "ranker");
       Rankers.named(ranker); // fails early, naming the known rankers
       Objects.requireNonNull(indexDir, "indexDir");
@@ -77,12 +92,17 @@ public final class MomentsServer implements AutoCloseable {
 
     /** The same, listening on {@code host} ("127.0.0.1" for this machine only). */
     public Config withHost(String host) {
-      return new Config(indexDir, host, port, encoderDir, tokens, bootstrap, topics, frameCacheBytes, ranker);
+      return new Config(indexDir, host, port, encoderDir, tokens, bootstrap, topics, frameCacheBytes, ranker, webhooks);
     }
 
     /** The same, ranking with the ranker of that name ({@link Rankers#names()}). */
     public Config withRanker(String name) {
-      return new Config(indexDir, host, port, encoderDir, tokens, bootstrap, topics, frameCacheBytes, name);
+      return new Config(indexDir, host, port, encoderDir, tokens, bootstrap, topics, frameCacheBytes, name, webhooks);
+    }
+
+    /** The same, delivering webhooks with {@code w}. */
+    public Config withWebhooks(WebhookConfig w) {
+      return new Config(indexDir, host, port, encoderDir, tokens, bootstrap, topics, frameCacheBytes, ranker, w);
     }
   }
 
@@ -99,6 +119,11 @@ public final class MomentsServer implements AutoCloseable {
       encoder = keep(Encoders.loadText(c.encoderDir() != null ? c.encoderDir() : Encoders.defaultDir()));
       KafkaFrameStore frames = keep(new KafkaFrameStore(c.bootstrap(), c.topics().frames().name(), c.frameCacheBytes()));
       BrokerProbe probe = keep(new BrokerProbe(c.bootstrap()));
+      Metrics metrics = new Metrics();
+      AlertRuleCache rules = keep(new AlertRuleCache(c.bootstrap(), c.topics().alertRules().name()));
+      AlertHub hub = keep(new AlertHub(metrics));
+      AlertFeed feed = keep(new AlertFeed(c.bootstrap(), c.topics().alerts().name(), hub::publish));
+      WebhookDelivery webhooks = keep(new WebhookDelivery(c.bootstrap(), c.topics(), rules, c.webhooks(), metrics));
       PipelineStatus status = new PipelineStatus() {
         @Override
         public boolean brokerReachable() {
@@ -127,13 +152,16 @@ public final class MomentsServer implements AutoCloseable {
 
         @Override
         public List<LoopHealth.Status> loops() {
-          return List.of(materializer.health(), frames.health());
+          return List.of(materializer.health(), frames.health(), rules.health(), feed.health(), webhooks.health());
         }
       };
-      api = new ApiServer(new ApiServer.Deps(encoder, new LuceneMomentStore(index), frames, c.tokens(), status, new Metrics(),
-          Rankers.named(c.ranker())));
+      api = new ApiServer(new ApiServer.Deps(encoder, new LuceneMomentStore(index), frames, c.tokens(), status, metrics,
+          Rankers.named(c.ranker()), new AlertDelivery(hub, rules::get, webhooks::status)));
       materializer.start();
       frames.start();
+      rules.start();
+      feed.start();
+      webhooks.start();
       api.start(c.host(), c.port());
     } catch (RuntimeException e) {
       closeResources();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moments.api.PipelineStatus;
+import dev.moments.api.alerts.AlertDelivery;
 import dev.moments.api.auth.Tokens;
 import dev.moments.api.frames.FrameStore;
 import dev.moments.api.metrics.Metrics;
@@ -41,6 +42,7 @@ public final class ApiServer implements AutoCloseable {
   /** Every route the server answers, as "METHOD path" (the OpenAPI document lists each). */
   public static final List<String> ROUTES = List.of(
       "GET /api/search", "POST /api/search", "GET /api/streams", "GET /api/streams/{id}/frame",
+      "GET /api/alerts/stream", "GET /api/alerts/{id}/deliveries",
       "GET /health", "GET /metrics", "GET /openapi.json");
 
   /**
@@ -53,16 +55,24 @@ public final class ApiServer implements AutoCloseable {
    * @param status the state of broker, index and materializer
    * @param metrics where request and search metrics go
    * @param ranker ranks each stream's spans from its frame evidence and moments
+   * @param alerts the live alerts and webhook deliveries ({@link AlertDelivery#none} for none)
    */
   public record Deps(TextEncoder encoder, MomentStore store, FrameStore frames, Tokens tokens,
-      PipelineStatus status, Metrics metrics, SpanRanker ranker) {
+      PipelineStatus status, Metrics metrics, SpanRanker ranker, AlertDelivery alerts) {
     /** With the default ranker ({@link Rankers#DEFAULT}). */
     public Deps(TextEncoder encoder, MomentStore store, FrameStore frames, Tokens tokens, PipelineStatus status,
         Metrics metrics) {
       this(encoder, store, frames, tokens, status, metrics, Rankers.named(Rankers.DEFAULT));
     }
 
+    /** Without alerts ({@link AlertDelivery#none}). */
+    public Deps(TextEncoder encoder, MomentStore store, FrameStore frames, Tokens tokens, PipelineStatus status,
+        Metrics metrics, SpanRanker ranker) {
+      this(encoder, store, frames, tokens, status, metrics, ranker, AlertDelivery.none(metrics));
+    }
+
     public Deps {
+      Objects.requireNonNull(alerts, "alerts");
       Objects.requireNonNull(ranker, "ranker");
       Objects.requireNonNull(encoder, "encoder");
       Objects.requireNonNull(store, "store");
@@ -77,9 +87,11 @@ public final class ApiServer implements AutoCloseable {
   public static final int MAX_BODY_BYTES = 65_536;
 
   private final Javalin app;
+  private final AlertDelivery alerts;
 
   public ApiServer(Deps deps) {
     this.app = create(deps);
+    this.alerts = deps.alerts();
   }
 
   /** The Javalin app, not started (tests hand it to {@code JavalinTest}). */
@@ -104,9 +116,10 @@ public final class ApiServer implements AutoCloseable {
     return app.port();
   }
 
-  /** Stops the server. */
+  /** Stops the server (first ending the alert streams, which hold request threads). */
   @Override
   public void close() {
+    alerts.hub().close();
     app.stop();
   }
 
@@ -128,6 +141,7 @@ public final class ApiServer implements AutoCloseable {
     StreamsController streams = new StreamsController(new StreamService(deps.store(), deps.frames()), deps.frames());
     SystemController system = new SystemController(deps.status(), metrics);
     Auth auth = new Auth(deps.tokens());
+    AlertStreamController alerts = new AlertStreamController(deps.alerts(), deps.tokens(), mapper);
 
     return Javalin.create(config -> {
       config.startup.showJavalinBanner = false;
@@ -149,6 +163,8 @@ public final class ApiServer implements AutoCloseable {
       config.routes.post("/api/search", search::post);
       config.routes.get("/api/streams", streams::list);
       config.routes.get("/api/streams/{id}/frame", streams::frame);
+      config.routes.get("/api/alerts/stream", alerts::stream);
+      config.routes.get("/api/alerts/{id}/deliveries", alerts::deliveries);
       config.routes.get("/health", system::health);
       config.routes.get("/metrics", system::metrics);
       config.routes.get("/openapi.json", system::openapi);

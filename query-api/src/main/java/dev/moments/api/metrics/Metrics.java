@@ -13,8 +13,8 @@ import java.util.function.DoubleSupplier;
 
 /**
  * The server's metrics in the Prometheus text exposition format (version 0.0.4): HTTP request
- * counts by route and status, a search latency histogram, and gauges read when scraped (ingest
- * lag, index size). Small and dependency-free on purpose.
+ * counts by route and status, a search latency histogram, unlabelled counters (alerts) and gauges
+ * read when scraped (ingest lag, index size). Small and dependency-free on purpose.
  */
 public final class Metrics {
   /** Upper bounds (seconds) of the search latency histogram buckets. */
@@ -23,6 +23,7 @@ public final class Metrics {
   private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
   private final Histogram search = new Histogram(SEARCH_BUCKETS);
   private final Map<String, Gauge> gauges = new TreeMap<>();
+  private final Map<String, Counter> counters = new TreeMap<>();
 
   private record Gauge(String help, DoubleSupplier value) {}
 
@@ -54,6 +55,18 @@ public final class Metrics {
     gauges.put(name, new Gauge(help, value));
   }
 
+  /**
+   * The counter of that name, registered on first use (a second call with the same name returns
+   * the same counter). Unlabelled on purpose: a counter is one series, e.g. {@code
+   * moments_alert_webhooks_delivered_total}.
+   */
+  public synchronized Counter counter(String name, String help) {
+    if (!name.matches("[a-zA-Z_:][a-zA-Z0-9_:]*")) {
+      throw new IllegalArgumentException("bad metric name: " + name);
+    }
+    return counters.computeIfAbsent(name, n -> new Counter(help));
+  }
+
   /** The search latency histogram. */
   public Histogram searchLatency() {
     return search;
@@ -79,6 +92,11 @@ public final class Metrics {
     b.append("moments_search_latency_seconds_bucket{le=\"+Inf\"} ").append(s.count()).append('\n');
     b.append("moments_search_latency_seconds_sum ").append(number(s.sum())).append('\n');
     b.append("moments_search_latency_seconds_count ").append(s.count()).append('\n');
+    for (Map.Entry<String, Counter> e : counters.entrySet()) {
+      b.append("# HELP ").append(e.getKey()).append(' ').append(e.getValue().help).append('\n');
+      b.append("# TYPE ").append(e.getKey()).append(" counter\n");
+      b.append(e.getKey()).append(' ').append(e.getValue().get()).append('\n');
+    }
     for (Map.Entry<String, Gauge> e : gauges.entrySet()) {
       double v;
       try {
@@ -105,6 +123,24 @@ public final class Metrics {
       return Long.toString((long) v);
     }
     return String.format(Locale.ROOT, "%s", v);
+  }
+
+  /** A monotonic count; thread-safe. */
+  public static final class Counter {
+    private final String help;
+    private final LongAdder value = new LongAdder();
+
+    Counter(String help) {
+      this.help = help;
+    }
+
+    public void inc() {
+      value.increment();
+    }
+
+    public long get() {
+      return value.sum();
+    }
   }
 
   /** A fixed-bucket histogram; thread-safe. */

@@ -1,6 +1,7 @@
-// Moments web page: search, results with thumbnails, per-stream timelines, frame viewer.
+// Moments web page: search, results with thumbnails, per-stream timelines, frame viewer, live
+// alerts (Server-Sent Events) and "Alert me" (a standing query from the current search).
 // The token comes from ?token= once and is kept in sessionStorage; API calls send it as a
-// bearer header, <img> URLs carry it as ?token= (the server adds it to thumbnailUrl).
+// bearer header, <img> and EventSource URLs carry it as ?token= (they cannot send headers).
 (function () {
   "use strict";
   const params = new URLSearchParams(location.search);
@@ -152,6 +153,80 @@
       document.body.dataset.searched = "error";
     }
   }
+
+  // Live alerts: one EventSource (it reconnects by itself, sending Last-Event-ID).
+  const shownAlerts = new Set();
+  const MAX_ALERTS = 50;
+
+  function renderAlert(a) {
+    if (shownAlerts.has(a.alertId)) return;
+    shownAlerts.add(a.alertId);
+    const li = document.createElement("li");
+    li.className = "alert";
+    li.dataset.alert = a.alertId;
+    const img = document.createElement("img");
+    img.className = "thumb";
+    img.alt = a.streamId + " at " + a.start;
+    img.src = a.thumbnailUrl;
+    const meta = document.createElement("div");
+    meta.className = "meta";
+    meta.innerHTML = '<span class="score"></span><span class="q"></span><br><span class="stream"></span> · <span class="time"></span>';
+    meta.querySelector(".score").textContent = a.score.toFixed(3);
+    meta.querySelector(".q").textContent = "“" + a.q + "”";
+    meta.querySelector(".stream").textContent = a.streamId;
+    meta.querySelector(".time").textContent = span(a);
+    li.append(img, meta);
+    li.addEventListener("click", () => show(a, (a.startMs + a.endMs) / 2));
+    const list = $("alert-list");
+    list.prepend(li);
+    while (list.children.length > MAX_ALERTS) list.lastElementChild.remove();
+  }
+
+  function startAlerts() {
+    if (!window.EventSource) return;
+    const es = new EventSource("/api/alerts/stream" + (token ? "?token=" + encodeURIComponent(token) : ""));
+    es.addEventListener("open", () => {
+      $("alerts-state").textContent = "· live";
+      document.body.dataset.alerts = "live";
+    });
+    es.addEventListener("error", () => {
+      $("alerts-state").textContent = "· reconnecting…";
+      document.body.dataset.alerts = "reconnecting";
+    });
+    es.addEventListener("alert", (ev) => {
+      try {
+        renderAlert(JSON.parse(ev.data));
+      } catch (e) {
+        console.warn("bad alert event", e);
+      }
+    });
+  }
+
+  $("alert-me").addEventListener("click", async () => {
+    const q = $("q").value.trim();
+    if (!q) {
+      status("Type what you want to be told about, then press Alert me", true);
+      return;
+    }
+    const body = { q: q };
+    if ($("stream").value) body.streams = [$("stream").value];
+    const minScore = $("alert-min-score").value;
+    if (minScore !== "") body.minScore = parseFloat(minScore);
+    const webhook = $("alert-webhook").value.trim();
+    if (webhook) body.webhook = webhook;
+    try {
+      const rule = await api("/api/alerts", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      status("Alert " + rule.id + " set for “" + rule.q + "”" + (rule.webhook ? " (webhook secret " + rule.secret + ")" : ""));
+    } catch (e) {
+      status("Alert not set: " + e.message, true);
+    }
+  });
+
+  startAlerts();
 
   $("search").addEventListener("submit", (ev) => {
     ev.preventDefault();

@@ -289,9 +289,13 @@ class ApiServerTest {
         Response answer = route.startsWith("POST")
             ? client.request(path, b -> b.post(java.net.http.HttpRequest.BodyPublishers.ofString("{\"q\":\"keys\"}")))
             : get(client, path + (path.startsWith("/api/search") ? "?q=keys" : path.endsWith("frame") ? "?t=1" : ""), null);
-        assertThat(answer.code()).as(route).isIn(200, 404 /* no frame */);
+        assertThat(answer.code()).as(route).isIn(200, 404 /* no frame, no rule */, 406 /* an event stream */);
         if (answer.code() == 404) {
-          assertThat(json(answer).get("error").asText()).as(route).startsWith("no frame of stream 'kitchen'");
+          assertThat(json(answer).get("error").asText()).as(route)
+              .startsWith(route.endsWith("deliveries") ? "no alert rule 'kitchen'" : "no frame of stream 'kitchen'");
+        }
+        if (answer.code() == 406) {
+          assertThat(route).isEqualTo("GET /api/alerts/stream");
         }
       }
     });
