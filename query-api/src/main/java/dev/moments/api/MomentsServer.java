@@ -1,5 +1,6 @@
 package dev.moments.api;
 
+import dev.moments.api.alerts.AlertRules;
 import dev.moments.api.auth.TokenFile;
 import dev.moments.api.auth.Tokens;
 import dev.moments.api.frames.KafkaFrameStore;
@@ -91,6 +92,7 @@ public final class MomentsServer implements AutoCloseable {
   private final Materializer materializer;
   private final TextEncoder encoder;
   private final ApiServer api;
+  private final AlertRules alertRules;
 
   private MomentsServer(Config c) {
     try {
@@ -99,6 +101,7 @@ public final class MomentsServer implements AutoCloseable {
       encoder = keep(Encoders.loadText(c.encoderDir() != null ? c.encoderDir() : Encoders.defaultDir()));
       KafkaFrameStore frames = keep(new KafkaFrameStore(c.bootstrap(), c.topics().frames().name(), c.frameCacheBytes()));
       BrokerProbe probe = keep(new BrokerProbe(c.bootstrap()));
+      alertRules = keep(AlertRules.kafka(c.bootstrap(), c.topics()));
       PipelineStatus status = new PipelineStatus() {
         @Override
         public boolean brokerReachable() {
@@ -127,11 +130,11 @@ public final class MomentsServer implements AutoCloseable {
 
         @Override
         public List<LoopHealth.Status> loops() {
-          return List.of(materializer.health(), frames.health());
+          return List.of(materializer.health(), frames.health(), alertRules.health());
         }
       };
       api = new ApiServer(new ApiServer.Deps(encoder, new LuceneMomentStore(index), frames, c.tokens(), status, new Metrics(),
-          Rankers.named(c.ranker())));
+          Rankers.named(c.ranker()), alertRules));
       materializer.start();
       frames.start();
       api.start(c.host(), c.port());
@@ -159,6 +162,11 @@ public final class MomentsServer implements AutoCloseable {
   /** The moment index (shared with the materializer). */
   public MomentIndex index() {
     return index;
+  }
+
+  /** The alert rules ({@code /api/alerts}), as read from the rules topic. */
+  public AlertRules alertRules() {
+    return alertRules;
   }
 
   /** The materializer filling the index. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moments.api.PipelineStatus;
+import dev.moments.api.alerts.AlertRules;
 import dev.moments.api.auth.Tokens;
 import dev.moments.api.frames.FrameStore;
 import dev.moments.api.metrics.Metrics;
@@ -41,7 +42,8 @@ public final class ApiServer implements AutoCloseable {
   /** Every route the server answers, as "METHOD path" (the OpenAPI document lists each). */
   public static final List<String> ROUTES = List.of(
       "GET /api/search", "POST /api/search", "GET /api/streams", "GET /api/streams/{id}/frame",
-      "GET /health", "GET /metrics", "GET /openapi.json");
+      "GET /health", "GET /metrics", "GET /openapi.json",
+      "POST /api/alerts", "GET /api/alerts", "DELETE /api/alerts/{id}");
 
   /**
    * What the server is built from.
@@ -53,9 +55,16 @@ public final class ApiServer implements AutoCloseable {
    * @param status the state of broker, index and materializer
    * @param metrics where request and search metrics go
    * @param ranker ranks each stream's spans from its frame evidence and moments
+   * @param alertRules the standing queries ({@code /api/alerts})
    */
   public record Deps(TextEncoder encoder, MomentStore store, FrameStore frames, Tokens tokens,
-      PipelineStatus status, Metrics metrics, SpanRanker ranker) {
+      PipelineStatus status, Metrics metrics, SpanRanker ranker, AlertRules alertRules) {
+    /** With alert rules kept in this process only ({@link AlertRules#inMemory()}: tests). */
+    public Deps(TextEncoder encoder, MomentStore store, FrameStore frames, Tokens tokens, PipelineStatus status,
+        Metrics metrics, SpanRanker ranker) {
+      this(encoder, store, frames, tokens, status, metrics, ranker, AlertRules.inMemory());
+    }
+
     /** With the default ranker ({@link Rankers#DEFAULT}). */
     public Deps(TextEncoder encoder, MomentStore store, FrameStore frames, Tokens tokens, PipelineStatus status,
         Metrics metrics) {
@@ -63,6 +72,7 @@ public final class ApiServer implements AutoCloseable {
     }
 
     public Deps {
+      Objects.requireNonNull(alertRules, "alertRules");
       Objects.requireNonNull(ranker, "ranker");
       Objects.requireNonNull(encoder, "encoder");
       Objects.requireNonNull(store, "store");
@@ -128,6 +138,7 @@ public final class ApiServer implements AutoCloseable {
     StreamsController streams = new StreamsController(new StreamService(deps.store(), deps.frames()), deps.frames());
     SystemController system = new SystemController(deps.status(), metrics);
     Auth auth = new Auth(deps.tokens());
+    AlertsController alerts = new AlertsController(deps.alertRules(), deps.encoder(), mapper);
 
     return Javalin.create(config -> {
       config.startup.showJavalinBanner = false;
@@ -149,6 +160,9 @@ public final class ApiServer implements AutoCloseable {
       config.routes.post("/api/search", search::post);
       config.routes.get("/api/streams", streams::list);
       config.routes.get("/api/streams/{id}/frame", streams::frame);
+      config.routes.post("/api/alerts", alerts::create);
+      config.routes.get("/api/alerts", alerts::list);
+      config.routes.delete("/api/alerts/{id}", alerts::delete);
       config.routes.get("/health", system::health);
       config.routes.get("/metrics", system::metrics);
       config.routes.get("/openapi.json", system::openapi);
