@@ -54,6 +54,7 @@ public final class AlertsDemoMeasure {
     Path data = Path.of(args[0]);
     double speed = Double.parseDouble(args[1]);
     double minScore = Double.parseDouble(args[2]);
+    boolean fusedOnly = args.length > 3 && args[3].equals("fused");
     DemoRunner.Options o = new DemoRunner.Options(data, 0, 4, 2, 1, speed, null, null);
     Map<String, String> ruleObject = new ConcurrentHashMap<>();
     List<Seen> seen = Collections.synchronizedList(new ArrayList<>());
@@ -66,11 +67,21 @@ public final class AlertsDemoMeasure {
       demo.beforeIngest(wrap(demo, ruleObject, minScore, () -> {
         bootstrap[0] = demo.bootstrapServers();
         holder[0] = new Thread(() -> follow(bootstrap[0], topics, seen, stop), "alerts-reader");
+        Thread frames = new Thread(() -> firstFrames(bootstrap[0], topics, stop), "frames-reader");
+        frames.setDaemon(true);
+        frames.start();
         holder[0].setDaemon(true);
         holder[0].start();
       }));
       demo.start();
       reader = holder[0];
+      if (fusedOnly) {
+        stop.set(true);
+        List<AlertRule> mine = readRules(demo.bootstrapServers(), topics).stream()
+            .filter(r -> ruleObject.containsKey(r.id())).toList();
+        fusedSweep(demo, topics, ruleObject, events(demo), mine);
+        System.exit(0);
+      }
       // the last window is in the index: wait until no alert came for 15 s
       int n = -1;
       while (n != seen.size()) {
@@ -131,6 +142,34 @@ public final class AlertsDemoMeasure {
     }
   }
 
+  /** Wall-clock arrival of each stream's first frame (the demo's capture times are shifted by hours). */
+  static final Map<String, Long> FIRST_FRAME_WALL_MS = new ConcurrentHashMap<>();
+
+  static void firstFrames(String bootstrap, Topics topics, AtomicBoolean stop) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> parts = c.partitionsFor(topics.frames().name()).stream()
+          .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      while (!stop.get()) {
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(20))) {
+          if (r.key() != null) {
+            FIRST_FRAME_WALL_MS.putIfAbsent(r.key(), System.currentTimeMillis() - 0 * r.timestamp());
+          }
+        }
+      }
+    }
+  }
+
+  /** The wall time at which the frame captured at {@code captureMs} of {@code stream} was sent (speed 1). */
+  static double wallOf(DemoRunner demo, String stream, long captureMs) {
+    Long first = FIRST_FRAME_WALL_MS.get(stream);
+    return first == null ? Double.NaN : first + (captureMs - demo.startMsOf(stream));
+  }
+
   static List<Event> events(DemoRunner demo) throws Exception {
     JsonNode n = JSON.readTree(demo.world().resolve("narration.json").toFile());
     List<Event> out = new ArrayList<>();
@@ -167,15 +206,16 @@ public final class AlertsDemoMeasure {
     List<Double> capture = new ArrayList<>();
     List<Double> eventEnd = new ArrayList<>();
     for (Seen s : seen) {
-      capture.add((s.receivedMs() - s.alert().endMs()) / 1000.0);
+      capture.add((s.receivedMs() - wallOf(demo, s.alert().streamId(), s.alert().endMs())) / 1000.0);
       for (Event e : events) {
         String obj = ruleObject.get(s.alert().ruleId());
         if (e.stream().equals(s.alert().streamId()) && obj != null && obj.startsWith(e.object())
             && overlaps(s.alert().startMs(), s.alert().endMs(), e.startMs(), e.endMs())) {
-          eventEnd.add((s.receivedMs() - e.endMs()) / 1000.0);
+          eventEnd.add((s.receivedMs() - wallOf(demo, e.stream(), e.endMs())) / 1000.0);
         }
       }
     }
+    System.out.println("first frames arrived (wall ms): " + FIRST_FRAME_WALL_MS);
     System.out.println("latency, alert read (read_committed) - capture of the moment's last frame: " + stats(capture));
     System.out.println("latency, right alerts - end of the event's truth span: " + stats(eventEnd));
     System.out.println("load: " + new String(Runtime.getRuntime().exec(new String[] {"uptime"}).getInputStream().readAllBytes()).strip());
@@ -211,6 +251,99 @@ public final class AlertsDemoMeasure {
         }
       }
       System.out.printf(Locale.ROOT, "  rule '%s': best cosine on its put-downs %.3f, elsewhere %.3f%n", r.q(), in, out);
+    }
+  }
+
+  /**
+   * What alerts from the fused ranker would give: at every hop end T (10 s) of each stream, rank the
+   * last 60 s (per-second frame evidence up to T, the moments of windows ended by T) with
+   * Rankers.fused() for each rule, take the top span, fire when its score >= a threshold and
+   * AlertSuppression lets it (cooldown 30 s).
+   */
+  static void fusedSweep(DemoRunner demo, Topics topics, Map<String, String> ruleObject, List<Event> events,
+      List<AlertRule> rules) {
+    dev.moments.model.rank.SpanRanker fused = dev.moments.model.rank.Rankers.fused();
+    Map<String, java.util.TreeMap<Long, List<float[]>>> bySecond = new LinkedHashMap<>();
+    for (ConsumerRecord<String, byte[]> r : readAll(demo.bootstrapServers(), topics.features().name())) {
+      if (r.value() == null || r.key() == null) {
+        continue;
+      }
+      long t0 = demo.startMsOf(r.key());
+      bySecond.computeIfAbsent(r.key(), k -> new java.util.TreeMap<>())
+          .computeIfAbsent(Math.floorDiv(r.timestamp() - t0, 1000L), k -> new ArrayList<>())
+          .add(dev.moments.topics.FeatureRecord.fromBytes(r.value()).vector());
+    }
+    Map<String, List<MomentRecord>> momentsOf = new LinkedHashMap<>();
+    for (ConsumerRecord<String, byte[]> c : readAll(demo.bootstrapServers(), topics.moments().name())) {
+      if (c.value() != null) {
+        MomentRecord m = MomentRecord.fromBytes(c.value());
+        momentsOf.computeIfAbsent(m.streamId(), k -> new ArrayList<>()).add(m);
+      }
+    }
+    // candidates: (rule, stream, T, span, score)
+    record Cand(AlertRule rule, String stream, long atMs, long startMs, long endMs, double score) {}
+    List<Cand> cands = new ArrayList<>();
+    for (var e : bySecond.entrySet()) {
+      String stream = e.getKey();
+      long t0 = demo.startMsOf(stream);
+      long lastSec = e.getValue().lastKey();
+      float[][] evidence = new float[(int) lastSec + 1][];
+      for (var sec : e.getValue().entrySet()) {
+        List<float[]> f = sec.getValue();
+        evidence[(int) (long) sec.getKey()] = dev.moments.model.rank.FrameEvidence.pool(f.toArray(new float[0][]), f.size())[0];
+      }
+      for (AlertRule r : rules) {
+        double[] all = dev.moments.model.rank.FrameEvidence.scores(r.embedding(), evidence);
+        for (long T = 10; T <= lastSec + 1; T += 10) {
+          int from = (int) Math.max(0, T - 60);
+          double[] slice = java.util.Arrays.copyOfRange(all, from, (int) Math.min(T, all.length));
+          List<dev.moments.model.rank.SpanRanker.Moment> ms = new ArrayList<>();
+          for (MomentRecord m : momentsOf.getOrDefault(stream, List.of())) {
+            long wStart = Long.parseLong(m.windowId().substring(m.windowId().lastIndexOf('/') + 1));
+            if (wStart + 60_000 > t0 + T * 1000 || m.endMs() <= t0 + from * 1000L) {
+              continue;
+            }
+            double cos = 0;
+            for (int i = 0; i < m.embedding().length; i++) {
+              cos += (double) m.embedding()[i] * r.embedding()[i];
+            }
+            ms.add(new dev.moments.model.rank.SpanRanker.Moment((m.startMs() - t0) / 1000.0 - from,
+                (m.endMs() - t0) / 1000.0 - from, cos));
+          }
+          List<dev.moments.model.rank.SpanRanker.Span> top = fused.rank(slice, ms, 1);
+          if (!top.isEmpty()) {
+            var sp = top.getFirst();
+            cands.add(new Cand(r, stream, t0 + T * 1000, t0 + Math.round((from + sp.startSec()) * 1000),
+                t0 + Math.round((from + sp.endSec()) * 1000), sp.score()));
+          }
+        }
+      }
+    }
+    List<Double> scores = cands.stream().map(Cand::score).sorted().toList();
+    System.out.println("fused candidates: " + cands.size() + " (rules x streams x hop ends)");
+    for (double q : new double[] {0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99}) {
+      double thr = scores.get((int) Math.min(scores.size() - 1, Math.floor(q * scores.size())));
+      Map<String, AlertSuppression> fired = new java.util.HashMap<>();
+      List<AlertRecord> out = new ArrayList<>();
+      List<Double> lat = new ArrayList<>();
+      for (Cand c : cands) {
+        String key = AlertSuppression.key(c.rule().id(), c.stream());
+        if (c.score() < thr || AlertSuppression.suppresses(fired.get(key), c.startMs(), c.rule().cooldownMs())) {
+          continue;
+        }
+        String id = c.stream() + "/" + c.startMs();
+        fired.put(key, new AlertSuppression(id, c.startMs(), c.endMs()));
+        out.add(new AlertRecord(AlertRecord.idFor(c.rule().id(), id), c.rule().id(), c.rule().owner(), c.rule().q(),
+            c.stream(), id, id, c.startMs(), c.endMs(), (float) c.score(), c.atMs()));
+        String obj = ruleObject.get(c.rule().id());
+        for (Event e : events) {
+          if (e.stream().equals(c.stream()) && obj.startsWith(e.object()) && overlaps(c.startMs(), c.endMs(), e.startMs(), e.endMs())) {
+            lat.add((c.atMs() - e.endMs()) / 1000.0);
+          }
+        }
+      }
+      score(String.format(Locale.ROOT, "fused >= %.4f (q%.2f)", thr, q), out, events, ruleObject, demo, false);
+      System.out.println("    hop end - truth end of right alerts (no processing time): " + stats(lat));
     }
   }
 
