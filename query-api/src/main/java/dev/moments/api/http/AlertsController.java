@@ -42,8 +42,6 @@ import java.util.regex.Pattern;
  * the rule is made; the embedding is stored with the rule and never shown.
  */
 final class AlertsController {
-  /** Default cosine threshold when a rule does not give {@code minScore}. */
-  static final float DEFAULT_MIN_SCORE = 0.25f;
   static final Duration DEFAULT_COOLDOWN = Duration.ofSeconds(60);
   static final Duration MAX_COOLDOWN = Duration.ofDays(7);
   static final int MAX_RULES_PER_OWNER = 100;
@@ -171,7 +169,10 @@ final class AlertsController {
 
   static float minScore(JsonNode n) {
     if (n == null || n.isNull()) {
-      return DEFAULT_MIN_SCORE;
+      // no default: which cosine separates a match depends on the encoder and model (on the demo,
+      // unrelated moments score up to 0.76), so the caller decides (a search's scores show the scale)
+      throw new IllegalArgumentException("minScore is required: the cosine (between -1 and 1) at or above which a "
+          + "moment matches; the scores of /api/search for q show the scale");
     }
     if (!n.isNumber() || !(n.doubleValue() >= -1 && n.doubleValue() <= 1)) {
       throw new IllegalArgumentException("minScore must be a number between -1 and 1 (a cosine), got " + n);

@@ -130,14 +130,14 @@ class AlertsApiTest {
   @Test
   void streams_default_to_the_tokens_and_a_stream_outside_them_is_forbidden() throws Exception {
     JavalinTest.test(server(tokens()).app(), (s, c) -> {
-      JsonNode limited = json(post(c, "garage", "{\"q\": \"a bicycle\"}"));
+      JsonNode limited = json(post(c, "garage", "{\"q\": \"a bicycle\", \"minScore\": 0.5}"));
       assertThat(limited.get("streams").toString()).isEqualTo("[\"garage\",\"porch\"]");
-      assertThat(limited.get("minScore").floatValue()).isEqualTo(AlertsController.DEFAULT_MIN_SCORE);
+      assertThat(limited.get("minScore").floatValue()).isEqualTo(0.5f);
       assertThat(limited.get("cooldown").asText()).isEqualTo("1m");
       assertThat(limited.get("webhook").isNull()).isTrue();
-      JsonNode every = json(post(c, "all", "{\"q\": \"a bicycle\", \"streams\": []}"));
+      JsonNode every = json(post(c, "all", "{\"q\": \"a bicycle\", \"streams\": [], \"minScore\": 0.5}"));
       assertThat(every.get("streams")).isEmpty(); // every stream, present and future
-      Response denied = post(c, "garage", "{\"q\": \"a bicycle\", \"streams\": [\"garage\", \"kitchen\"]}");
+      Response denied = post(c, "garage", "{\"q\": \"a bicycle\", \"streams\": [\"garage\", \"kitchen\"], \"minScore\": 0.5}");
       assertThat(denied.code()).isEqualTo(403);
       assertThat(json(denied).get("error").asText()).isEqualTo("this token may not see stream(s) [kitchen]");
     });
@@ -152,18 +152,19 @@ class AlertsApiTest {
         new String[] {"{\"q\": 5}", "q must be a string"},
         new String[] {"{\"q\": \" \\u200b \"}", "q must not be empty"},
         new String[] {"{\"q\": \"" + longQ + "\"}", "q must be at most 1000 characters, got 1001"},
+        new String[] {"{\"q\": \"k\"}", "minScore is required"},
         new String[] {"{\"q\": \"k\", \"minScore\": 1.5}", "minScore must be a number between -1 and 1"},
         new String[] {"{\"q\": \"k\", \"minScore\": \"0.3\"}", "minScore must be a number between -1 and 1"},
-        new String[] {"{\"q\": \"k\", \"cooldown\": \"soon\"}", "cooldown must be a duration such as"},
-        new String[] {"{\"q\": \"k\", \"cooldown\": -1}", "cooldown must not be negative"},
-        new String[] {"{\"q\": \"k\", \"cooldown\": \"8d\"}", "cooldown must be at most 7d"},
-        new String[] {"{\"q\": \"k\", \"cooldown\": \"99999999999d\"}", "cooldown must be at most 7d"},
-        new String[] {"{\"q\": \"k\", \"webhook\": \"ftp://x/y\"}", "webhook must be an absolute http or https URL"},
-        new String[] {"{\"q\": \"k\", \"webhook\": \"/relative\"}", "webhook must be an absolute http or https URL"},
-        new String[] {"{\"q\": \"k\", \"webhook\": \"http://u:p@h/x\"}", "webhook must not carry a user"},
-        new String[] {"{\"q\": \"k\", \"webhook\": \"http://a b\"}", "webhook is not a URL"},
-        new String[] {"{\"q\": \"k\", \"streams\": \"kitchen\"}", "streams must be an array of stream ids"},
-        new String[] {"{\"q\": \"k\", \"streams\": [1]}", "streams must be an array of non-empty strings"},
+        new String[] {"{\"q\": \"k\", \"minScore\": 0.5, \"cooldown\": \"soon\"}", "cooldown must be a duration such as"},
+        new String[] {"{\"q\": \"k\", \"minScore\": 0.5, \"cooldown\": -1}", "cooldown must not be negative"},
+        new String[] {"{\"q\": \"k\", \"minScore\": 0.5, \"cooldown\": \"8d\"}", "cooldown must be at most 7d"},
+        new String[] {"{\"q\": \"k\", \"minScore\": 0.5, \"cooldown\": \"99999999999d\"}", "cooldown must be at most 7d"},
+        new String[] {"{\"q\": \"k\", \"minScore\": 0.5, \"webhook\": \"ftp://x/y\"}", "webhook must be an absolute http or https URL"},
+        new String[] {"{\"q\": \"k\", \"minScore\": 0.5, \"webhook\": \"/relative\"}", "webhook must be an absolute http or https URL"},
+        new String[] {"{\"q\": \"k\", \"minScore\": 0.5, \"webhook\": \"http://u:p@h/x\"}", "webhook must not carry a user"},
+        new String[] {"{\"q\": \"k\", \"minScore\": 0.5, \"webhook\": \"http://a b\"}", "webhook is not a URL"},
+        new String[] {"{\"q\": \"k\", \"minScore\": 0.5, \"streams\": \"kitchen\"}", "streams must be an array of stream ids"},
+        new String[] {"{\"q\": \"k\", \"minScore\": 0.5, \"streams\": [1]}", "streams must be an array of non-empty strings"},
         new String[] {"{\"q\": \"k\", \"minscore\": 0.3}", "unknown field 'minscore'"});
     JavalinTest.test(server(tokens()).app(), (s, c) -> {
       for (String[] t : cases) {
@@ -171,7 +172,7 @@ class AlertsApiTest {
         assertThat(r.code()).as(t[0]).isEqualTo(400);
         assertThat(json(r).get("error").asText()).as(t[0]).startsWith(t[1]);
       }
-      Response noStreams = post(c, "none", "{\"q\": \"k\", \"streams\": [\"kitchen\"]}");
+      Response noStreams = post(c, "none", "{\"q\": \"k\", \"minScore\": 0.5, \"streams\": [\"kitchen\"]}");
       assertThat(noStreams.code()).isEqualTo(403);
       Response anonymous = c.request("/api/alerts", b -> b.post(HttpRequest.BodyPublishers.ofString("{\"q\":\"k\"}")));
       assertThat(anonymous.code()).isEqualTo(401);
@@ -182,7 +183,7 @@ class AlertsApiTest {
   @Test
   void an_insecure_server_owns_rules_as_insecure() throws Exception {
     JavalinTest.test(server(Tokens.insecure()).app(), (s, c) -> {
-      Response made = c.request("/api/alerts", b -> b.post(HttpRequest.BodyPublishers.ofString("{\"q\":\"keys\", \"cooldown\": 0}")));
+      Response made = c.request("/api/alerts", b -> b.post(HttpRequest.BodyPublishers.ofString("{\"q\":\"keys\", \"minScore\": 0.5, \"cooldown\": 0}")));
       assertThat(made.code()).isEqualTo(201);
       assertThat(json(made).get("cooldown").asText()).isEqualTo("0s");
       assertThat(rules.all()).singleElement().extracting(AlertRule::owner).isEqualTo("insecure");
