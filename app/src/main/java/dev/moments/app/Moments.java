@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       IngestCommand.class,
       FeaturizeCommand.class,
       IndexCommand.class,
+      AlertsCommand.class,
       ServeCommand.class,
       PartitionsCommand.class,
       BenchCommand.class,

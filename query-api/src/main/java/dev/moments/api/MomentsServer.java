@@ -3,9 +3,9 @@ package dev.moments.api;
 import dev.moments.api.alerts.AlertDelivery;
 import dev.moments.api.alerts.AlertFeed;
 import dev.moments.api.alerts.AlertHub;
-import dev.moments.api.alerts.AlertRuleCache;
 import dev.moments.api.alerts.WebhookConfig;
 import dev.moments.api.alerts.WebhookDelivery;
+import dev.moments.api.alerts.AlertRules;
 import dev.moments.api.auth.TokenFile;
 import dev.moments.api.auth.Tokens;
 import dev.moments.api.frames.KafkaFrameStore;
@@ -34,7 +34,7 @@ import org.apache.kafka.clients.admin.DescribeClusterOptions;
  * The whole query side in one object: opens the moment index, runs the {@link Materializer}
  * that fills it from the moments topic (and its frame evidence from the features topic), loads the text encoder, follows the frames topic, and
  * serves the {@link ApiServer}; follows the alerts topic for the page's live alerts ({@link AlertFeed})
- * and POSTs alerts to their rules' webhooks ({@link WebhookDelivery}, with {@link AlertRuleCache}). {@code moments serve} and the in-process demo both start one.
+ * and POSTs alerts to their rules' webhooks ({@link WebhookDelivery}, with {@link AlertRules}). {@code moments serve} and the in-process demo both start one.
  */
 public final class MomentsServer implements AutoCloseable {
   /**
@@ -111,6 +111,7 @@ public final class MomentsServer implements AutoCloseable {
   private final Materializer materializer;
   private final TextEncoder encoder;
   private final ApiServer api;
+  private final AlertRules alertRules;
 
   private MomentsServer(Config c) {
     try {
@@ -120,10 +121,10 @@ public final class MomentsServer implements AutoCloseable {
       KafkaFrameStore frames = keep(new KafkaFrameStore(c.bootstrap(), c.topics().frames().name(), c.frameCacheBytes()));
       BrokerProbe probe = keep(new BrokerProbe(c.bootstrap()));
       Metrics metrics = new Metrics();
-      AlertRuleCache rules = keep(new AlertRuleCache(c.bootstrap(), c.topics().alertRules().name()));
+      alertRules = keep(AlertRules.kafka(c.bootstrap(), c.topics()));
       AlertHub hub = keep(new AlertHub(metrics));
       AlertFeed feed = keep(new AlertFeed(c.bootstrap(), c.topics().alerts().name(), hub::publish));
-      WebhookDelivery webhooks = keep(new WebhookDelivery(c.bootstrap(), c.topics(), rules, c.webhooks(), metrics));
+      WebhookDelivery webhooks = keep(new WebhookDelivery(c.bootstrap(), c.topics(), alertRules, c.webhooks(), metrics));
       PipelineStatus status = new PipelineStatus() {
         @Override
         public boolean brokerReachable() {
@@ -152,14 +153,13 @@ public final class MomentsServer implements AutoCloseable {
 
         @Override
         public List<LoopHealth.Status> loops() {
-          return List.of(materializer.health(), frames.health(), rules.health(), feed.health(), webhooks.health());
+          return List.of(materializer.health(), frames.health(), alertRules.health(), feed.health(), webhooks.health());
         }
       };
       api = new ApiServer(new ApiServer.Deps(encoder, new LuceneMomentStore(index), frames, c.tokens(), status, metrics,
-          Rankers.named(c.ranker()), new AlertDelivery(hub, rules::get, webhooks::status)));
+          Rankers.named(c.ranker()), alertRules, new AlertDelivery(hub, alertRules::get, webhooks::status)));
       materializer.start();
       frames.start();
-      rules.start();
       feed.start();
       webhooks.start();
       api.start(c.host(), c.port());
@@ -187,6 +187,11 @@ public final class MomentsServer implements AutoCloseable {
   /** The moment index (shared with the materializer). */
   public MomentIndex index() {
     return index;
+  }
+
+  /** The alert rules ({@code /api/alerts}), as read from the rules topic. */
+  public AlertRules alertRules() {
+    return alertRules;
   }
 
   /** The materializer filling the index. */

@@ -12,6 +12,7 @@ import dev.moments.featurizer.service.FeaturizerService;
 import dev.moments.indexer.index.StreamStats;
 import dev.moments.indexer.stream.IndexerConfig;
 import dev.moments.indexer.stream.IndexerModel;
+import dev.moments.indexer.alerts.AlertsService;
 import dev.moments.indexer.stream.IndexerService;
 import dev.moments.ingest.IngestResult;
 import dev.moments.ingest.Ingestor;
@@ -112,6 +113,14 @@ public final class DemoRunner implements AutoCloseable {
   private IndexerConfig ic;
   private Topics topics;
 
+  private Runnable beforeIngest;
+
+  /** Runs {@code hook} once every service is up and before any video is ingested (e.g. to make alert rules). */
+  public DemoRunner beforeIngest(Runnable hook) {
+    this.beforeIngest = hook;
+    return this;
+  }
+
   public DemoRunner(Options options, Consumer<String> log) {
     this.o = options;
     this.log = log;
@@ -191,8 +200,13 @@ public final class DemoRunner implements AutoCloseable {
     token = adminToken(tokens);
     server = keep(MomentsServer.start(MomentsServer.Config.of(live.resolve("index"), o.port(), encoderDir,
         TokenFile.load(tokens), broker.bootstrapServers(), topics).withHost(HOST)));
+    // standing queries (POST /api/alerts) matched against every new moment, alerts to moments.alerts
+    keep(new AlertsService(broker.bootstrapServers(), topics, live.resolve("alerts-state"))).start();
     log.accept(step("services", t2) + " featurizer (" + image.id() + "), indexer (model " + laviti.modelId()
-        + "), query API on port " + server.port());
+        + "), alerts, query API on port " + server.port());
+    if (beforeIngest != null) {
+      beforeIngest.run();
+    }
 
     long t3 = System.nanoTime();
     long frames = 0;

@@ -12,7 +12,7 @@ import java.util.function.Function;
  * {@code /api/alerts/{id}/deliveries}.
  *
  * @param hub the Server-Sent Events fan-out
- * @param rules a rule by id ({@link AlertRuleCache#get})
+ * @param rules a rule by id ({@link AlertRules#get})
  * @param deliveries a rule's webhook deliveries by this server ({@link WebhookDelivery#status})
  */
 public record AlertDelivery(AlertHub hub, Function<String, Optional<AlertRule>> rules,

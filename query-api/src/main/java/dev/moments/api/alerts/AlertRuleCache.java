@@ -29,13 +29,14 @@ import org.slf4j.LoggerFactory;
 /**
  * The alert rules as a map id → rule, read from the compacted rules topic (every partition from
  * the beginning, assigned, no consumer group, {@code read_committed}); a null value (tombstone)
- * deletes the rule. The webhook delivery asks it for each alert's rule (its URL and secret).
+ * deletes the rule: the read side of {@link AlertRules}, which the HTTP routes and the webhook
+ * delivery (each alert's rule: its URL and secret) ask.
  *
  * <p>{@link #sync()} answers once the cache has read everything the topic held when it was
  * called: an alert's rule was written before the alert, so after a sync an unknown rule id means
  * the rule was deleted.
  */
-public final class AlertRuleCache implements AutoCloseable {
+final class AlertRuleCache implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AlertRuleCache.class);
   private static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
   private static final long REFRESH_MS = 5000;
@@ -53,7 +54,7 @@ public final class AlertRuleCache implements AutoCloseable {
 
   private record Target(Map<TopicPartition, Long> ends, List<CompletableFuture<Void>> waiting) {}
 
-  public AlertRuleCache(String bootstrap, String topic) {
+  AlertRuleCache(String bootstrap, String topic) {
     this.topic = topic;
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -74,6 +75,11 @@ public final class AlertRuleCache implements AutoCloseable {
   /** The rule of that id as last read, or empty (unknown or deleted). */
   public Optional<AlertRule> get(String id) {
     return Optional.ofNullable(rules.get(id));
+  }
+
+  /** Every rule held now. */
+  public List<AlertRule> all() {
+    return List.copyOf(rules.values());
   }
 
   /** Rules held now. */

@@ -92,7 +92,7 @@ public final class WebhookDelivery implements AutoCloseable {
       long startMs, long endMs, float score, long firedMs) {}
 
   private final String topic;
-  private final AlertRuleCache rules;
+  private final AlertRules rules;
   private final WebhookConfig config;
   private final KafkaConsumer<String, byte[]> consumer;
   private final HttpClient http;
@@ -120,7 +120,7 @@ public final class WebhookDelivery implements AutoCloseable {
     return topics.prefix() + "-alert-webhooks";
   }
 
-  public WebhookDelivery(String bootstrap, Topics topics, AlertRuleCache rules, WebhookConfig config, Metrics metrics) {
+  public WebhookDelivery(String bootstrap, Topics topics, AlertRules rules, WebhookConfig config, Metrics metrics) {
     this.topic = topics.alerts().name();
     this.rules = rules;
     this.config = config;

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moments.api.PipelineStatus;
 import dev.moments.api.alerts.AlertDelivery;
+import dev.moments.api.alerts.AlertRules;
 import dev.moments.api.auth.Tokens;
 import dev.moments.api.frames.FrameStore;
 import dev.moments.api.metrics.Metrics;
@@ -42,8 +43,9 @@ public final class ApiServer implements AutoCloseable {
   /** Every route the server answers, as "METHOD path" (the OpenAPI document lists each). */
   public static final List<String> ROUTES = List.of(
       "GET /api/search", "POST /api/search", "GET /api/streams", "GET /api/streams/{id}/frame",
-      "GET /api/alerts/stream", "GET /api/alerts/{id}/deliveries",
-      "GET /health", "GET /metrics", "GET /openapi.json");
+      "GET /health", "GET /metrics", "GET /openapi.json",
+      "POST /api/alerts", "GET /api/alerts", "DELETE /api/alerts/{id}",
+      "GET /api/alerts/stream", "GET /api/alerts/{id}/deliveries");
 
   /**
    * What the server is built from.
@@ -55,23 +57,31 @@ public final class ApiServer implements AutoCloseable {
    * @param status the state of broker, index and materializer
    * @param metrics where request and search metrics go
    * @param ranker ranks each stream's spans from its frame evidence and moments
+   * @param alertRules the standing queries ({@code /api/alerts})
    * @param alerts the live alerts and webhook deliveries ({@link AlertDelivery#none} for none)
    */
   public record Deps(TextEncoder encoder, MomentStore store, FrameStore frames, Tokens tokens,
-      PipelineStatus status, Metrics metrics, SpanRanker ranker, AlertDelivery alerts) {
+      PipelineStatus status, Metrics metrics, SpanRanker ranker, AlertRules alertRules, AlertDelivery alerts) {
     /** With the default ranker ({@link Rankers#DEFAULT}). */
     public Deps(TextEncoder encoder, MomentStore store, FrameStore frames, Tokens tokens, PipelineStatus status,
         Metrics metrics) {
       this(encoder, store, frames, tokens, status, metrics, Rankers.named(Rankers.DEFAULT));
     }
 
-    /** Without alerts ({@link AlertDelivery#none}). */
+    /** With alert rules kept in this process only ({@link AlertRules#inMemory()}: tests), no live alerts. */
     public Deps(TextEncoder encoder, MomentStore store, FrameStore frames, Tokens tokens, PipelineStatus status,
         Metrics metrics, SpanRanker ranker) {
-      this(encoder, store, frames, tokens, status, metrics, ranker, AlertDelivery.none(metrics));
+      this(encoder, store, frames, tokens, status, metrics, ranker, AlertRules.inMemory());
+    }
+
+    /** Without live alerts ({@link AlertDelivery#none}). */
+    public Deps(TextEncoder encoder, MomentStore store, FrameStore frames, Tokens tokens, PipelineStatus status,
+        Metrics metrics, SpanRanker ranker, AlertRules alertRules) {
+      this(encoder, store, frames, tokens, status, metrics, ranker, alertRules, AlertDelivery.none(metrics));
     }
 
     public Deps {
+      Objects.requireNonNull(alertRules, "alertRules");
       Objects.requireNonNull(alerts, "alerts");
       Objects.requireNonNull(ranker, "ranker");
       Objects.requireNonNull(encoder, "encoder");
@@ -141,6 +151,7 @@ public final class ApiServer implements AutoCloseable {
     StreamsController streams = new StreamsController(new StreamService(deps.store(), deps.frames()), deps.frames());
     SystemController system = new SystemController(deps.status(), metrics);
     Auth auth = new Auth(deps.tokens());
+    AlertsController alertRules = new AlertsController(deps.alertRules(), deps.encoder(), mapper);
     AlertStreamController alerts = new AlertStreamController(deps.alerts(), deps.tokens(), mapper);
 
     return Javalin.create(config -> {
@@ -163,8 +174,11 @@ public final class ApiServer implements AutoCloseable {
       config.routes.post("/api/search", search::post);
       config.routes.get("/api/streams", streams::list);
       config.routes.get("/api/streams/{id}/frame", streams::frame);
+      config.routes.post("/api/alerts", alertRules::create);
+      config.routes.get("/api/alerts", alertRules::list);
       config.routes.get("/api/alerts/stream", alerts::stream);
       config.routes.get("/api/alerts/{id}/deliveries", alerts::deliveries);
+      config.routes.delete("/api/alerts/{id}", alertRules::delete);
       config.routes.get("/health", system::health);
       config.routes.get("/metrics", system::metrics);
       config.routes.get("/openapi.json", system::openapi);

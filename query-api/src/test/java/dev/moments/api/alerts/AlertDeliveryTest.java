@@ -88,7 +88,7 @@ class AlertDeliveryTest {
       for (AlertRule r : List.of(hooked, quiet, others)) {
         send(producer, topics, r);
       }
-      try (AlertRuleCache rules = new AlertRuleCache(bootstrap, topics.alertRules().name()).start();
+      try (AlertRules rules = AlertRules.kafka(bootstrap, topics);
           AlertHub hub = new AlertHub(metrics);
           AlertFeed feed = new AlertFeed(bootstrap, topics.alerts().name(), hub::publish).start();
           WebhookDelivery webhooks = new WebhookDelivery(bootstrap, topics, rules, FAST, metrics).start();
@@ -214,7 +214,7 @@ class AlertDeliveryTest {
       send(producer, topics, hooked);
       AlertRecord a = alert(hooked, "kitchen", 1);
       send(producer, topics, a);
-      try (AlertRuleCache rules = new AlertRuleCache(bootstrap, topics.alertRules().name()).start();
+      try (AlertRules rules = AlertRules.kafka(bootstrap, topics);
           WebhookDelivery webhooks = new WebhookDelivery(bootstrap, topics, rules, FAST, metrics).start()) {
         Patience.await("the delivery", EVERY, () -> webhooks.status("r-retry").map(s -> s.delivered() == 1).orElse(false));
         DeliveryStatus s = webhooks.status("r-retry").orElseThrow();
@@ -247,7 +247,7 @@ class AlertDeliveryTest {
       send(producer, topics, hooked);
       send(producer, topics, alert(hooked, "kitchen", 1));
       WebhookConfig three = new WebhookConfig(3, Duration.ofSeconds(30), Duration.ofMillis(10), Duration.ofMillis(40), 4);
-      try (AlertRuleCache rules = new AlertRuleCache(bootstrap, topics.alertRules().name()).start();
+      try (AlertRules rules = AlertRules.kafka(bootstrap, topics);
           WebhookDelivery webhooks = new WebhookDelivery(bootstrap, topics, rules, three, metrics).start();
           ApiServer api = AlertRig.api(tmp, "t *\n", metrics,
               new AlertDelivery(AlertDelivery.none(new Metrics()).hub(), rules::get, webhooks::status))) {
@@ -276,7 +276,7 @@ class AlertDeliveryTest {
     Topics topics = topics("alert-restart");
     try (Receiver receiver = new Receiver();
         KafkaProducer<String, byte[]> producer = AlertRig.producer(bootstrap);
-        AlertRuleCache rules = new AlertRuleCache(bootstrap, topics.alertRules().name()).start()) {
+        AlertRules rules = AlertRules.kafka(bootstrap, topics)) {
       AlertRule hooked = rule("r-restart", "t", receiver.url(), SECRET);
       send(producer, topics, hooked);
       AlertRecord first = alert(hooked, "kitchen", 1);

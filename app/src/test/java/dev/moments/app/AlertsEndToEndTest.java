@@ -1,0 +1,165 @@
+package dev.moments.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.moments.api.MomentsServer;
+import dev.moments.api.auth.TokenFile;
+import dev.moments.broker.KafkaFixture;
+import dev.moments.broker.Patience;
+import dev.moments.indexer.alerts.AlertsService;
+import dev.moments.topics.AlertRecord;
+import dev.moments.topics.MomentRecord;
+import dev.moments.topics.TopicAdmin;
+import dev.moments.topics.Topics;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 12's acceptance through HTTP: a rule made with {@code POST /api/alerts} on a real serve
+ * (MomentsServer on the real broker) is matched by the alerts service against moments on the
+ * moments topic, and the alert is on {@code moments.alerts} once (read_committed): one true alert
+ * for an event two overlapping windows see, none for an unrelated moment, none on a stream the rule
+ * does not watch. The moments carry the serve encoder's own embeddings of sentences, so the
+ * matching moment's cosine is 1.
+ */
+class AlertsEndToEndTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final long T0 = 1_760_000_000_000L;
+  static final String EVENT = "the keys are put on the shelf";
+
+  @TempDir Path tmp;
+
+  @Test
+  void a_rule_made_over_http_fires_once_on_moments_alerts() throws Exception {
+    String bootstrap = KafkaFixture.bootstrapServers();
+    Topics topics = new Topics(KafkaFixture.uniquePrefix("alerts-e2e"));
+    TopicAdmin.ensureTopics(bootstrap, topics, 2, (short) 1);
+    Path tokens = tmp.resolve("tokens.txt");
+    Files.writeString(tokens, "kitchen-token kitchen\nadmin *\n");
+    MomentsServer.Config cfg = MomentsServer.Config.of(tmp.resolve("index"), 0, null,
+        TokenFile.load(tokens), bootstrap, topics).withHost("127.0.0.1");
+    try (MomentsServer serve = MomentsServer.start(cfg)) {
+      float[] event = serve.encoder().encode(EVENT);
+      float[] other = serve.encoder().encode("washing a red cup in the sink");
+      float[] end = serve.encoder().encode("a red fire truck drives by");
+      // the bundled text encoder puts unrelated sentences close: the threshold sits between the
+      // unrelated moments' cosines and the event's (1)
+      double near = Math.max(Math.max(dot(event, other), dot(event, end)), dot(end, other));
+      System.out.printf("cosines: event.other %.4f event.end %.4f end.other %.4f%n", dot(event, other),
+          dot(event, end), dot(end, other));
+      assertThat(near).isLessThan(0.999);
+      String minScore = String.format(java.util.Locale.ROOT, "%.6f", (near + 1) / 2);
+      HttpClient http = HttpClient.newHttpClient();
+      String base = "http://127.0.0.1:" + serve.port();
+      HttpResponse<String> made = http.send(HttpRequest.newBuilder(URI.create(base + "/api/alerts"))
+          .header("Authorization", "Bearer kitchen-token").header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"q\": \"" + EVENT + "\", \"minScore\": " + minScore + ","
+              + " \"cooldown\": \"60s\"}")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
+      JsonNode rule = JSON.readTree(made.body());
+      String ruleId = rule.get("id").asText();
+      assertThat(rule.get("streams").toString()).isEqualTo("[\"kitchen\"]"); // the token's streams
+      // a sentinel rule of the '*' token on every stream marks the end of each stream's moments
+      HttpResponse<String> sentinel = http.send(HttpRequest.newBuilder(URI.create(base + "/api/alerts"))
+          .header("Authorization", "Bearer admin")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"q\": \"a red fire truck drives by\", \"minScore\": " + minScore + ","
+              + " \"cooldown\": 0}")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(sentinel.statusCode()).as(sentinel.body()).isEqualTo(201);
+      String sentinelId = JSON.readTree(sentinel.body()).get("id").asText();
+
+      List<MomentRecord> ms = List.of(
+          moment("kitchen", 0, 0, 10, 20, other),
+          moment("kitchen", 0, 1, 30, 40, event),  // the event, first seen: the alert
+          moment("garage", 0, 0, 30, 40, event),   // not a stream the rule watches
+          moment("kitchen", 30, 0, 31, 41, event), // the next window sees the same event
+          moment("kitchen", 60, 0, 100, 110, end),
+          moment("garage", 60, 0, 100, 110, end));
+      try (AlertsService alerts = new AlertsService(bootstrap, topics, tmp.resolve("alerts-state"))) {
+        alerts.start();
+        produce(bootstrap, topics, ms);
+        List<AlertRecord>[] got = new List[1];
+        Patience.await("the sentinel alerts of both streams", Duration.ofMillis(200), () -> {
+          got[0] = readCommitted(bootstrap, topics);
+          return got[0].stream().filter(a -> a.ruleId().equals(sentinelId)).count() == 2;
+        });
+        List<AlertRecord> fired = got[0].stream().filter(a -> a.ruleId().equals(ruleId)).toList();
+        assertThat(fired).hasSize(1);
+        AlertRecord a = fired.getFirst();
+        assertThat(a.alertId()).isEqualTo(ruleId + "/kitchen/" + T0 + "/1");
+        assertThat(a.streamId()).isEqualTo("kitchen");
+        assertThat(a.q()).isEqualTo(EVENT);
+        assertThat(a.owner()).isEqualTo(serve.alertRules().get(ruleId).orElseThrow().owner()).startsWith("sha256:");
+        assertThat(a.startMs()).isEqualTo(T0 + 30_000);
+        assertThat(a.endMs()).isEqualTo(T0 + 40_000);
+        assertThat((double) a.score()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
+      }
+    }
+  }
+
+  static double dot(float[] a, float[] b) {
+    double s = 0;
+    for (int i = 0; i < a.length; i++) {
+      s += a[i] * b[i];
+    }
+    return s;
+  }
+
+  static MomentRecord moment(String stream, int windowSec, int slot, int startSec, int endSec, float[] e) {
+    long ws = T0 + windowSec * 1000L;
+    return new MomentRecord(MomentRecord.idFor(stream, ws, slot), stream, T0 + startSec * 1000L,
+        T0 + endSec * 1000L, e, 0.9f, MomentRecord.windowIdFor(stream, ws), "model");
+  }
+
+  static void produce(String bootstrap, Topics topics, List<MomentRecord> ms) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+      for (MomentRecord m : ms) {
+        producer.send(new ProducerRecord<>(topics.moments().name(), null, m.endMs(), m.streamId(), m.toBytes()));
+      }
+      producer.flush();
+    }
+  }
+
+  static List<AlertRecord> readCommitted(String bootstrap, Topics topics) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    List<AlertRecord> out = new ArrayList<>();
+    try (KafkaConsumer<String, AlertRecord> c = new KafkaConsumer<>(p, new StringDeserializer(),
+        AlertRecord.serde().deserializer())) {
+      List<TopicPartition> parts = c.partitionsFor(topics.alerts().name()).stream()
+          .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      var end = c.endOffsets(parts);
+      while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+        c.poll(Duration.ofMillis(200)).forEach(r -> out.add(r.value()));
+      }
+    }
+    return out;
+  }
+}
