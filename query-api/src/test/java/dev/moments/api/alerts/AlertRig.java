@@ -103,7 +103,7 @@ final class AlertRig {
       public boolean caughtUp() { return true; }
     };
     return new ApiServer(new ApiServer.Deps(encoder, store, frames, TokenFile.load(f), up, metrics, Rankers.laviti(),
-        alerts)).start("127.0.0.1", 0);
+        AlertRules.inMemory(), alerts)).start("127.0.0.1", 0);
   }
 
   /**

@@ -75,7 +75,7 @@ class AlertsBrowserTest {
       assertThat(feed.awaitLive(Patience.limit())).isTrue();
       AlertDelivery alerts = new AlertDelivery(hub, id -> Optional.empty(), id -> Optional.empty());
       try (ApiServer server = new ApiServer(new ApiServer.Deps(encoder, moments.store(), frames, TokenFile.load(tokens), up,
-              metrics, dev.moments.model.rank.Rankers.laviti(), alerts)).start(0);
+              metrics, dev.moments.model.rank.Rankers.laviti(), dev.moments.api.alerts.AlertRules.inMemory(), alerts)).start(0);
           Chromium chrome = new Chromium(1280, 860)) {
         chrome.navigate("http://localhost:" + server.port() + "/?token=demo-token");
         chrome.waitFor(chrome.truthy("document.body.dataset.alerts === 'live'"), Duration.ofSeconds(30), "the alert stream");
