@@ -2,7 +2,6 @@ package dev.moments.eval;
 
 import dev.moments.model.MomentPredictor;
 import dev.moments.model.PredictedMoment;
-import dev.moments.model.rank.MomentMerge;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -79,9 +78,7 @@ public final class WindowedMoments {
    * The pooled moments of {@code span} (frames at {@code fps}). Sliding windows: times clamped to
    * the span. Live windows: times as the indexer makes them, whole milliseconds through the
    * frames' replay timestamps ({@code round(i * 1000 / fps)}, see {@link #liveMs}), so that the
-   * suppression of overlapping answers decides on the very numbers the index compares; and only the
-   * moments the index keeps ({@link MomentMerge#merge}: a moment repeating an earlier window's is
-   * merged into it, as {@code MomentIndex.upsert} does).
+   * suppression of overlapping answers decides on the very numbers the index compares.
    */
   public List<Moment> run(float[][] span, double fps) {
     double length = span.length / fps;
@@ -89,12 +86,7 @@ public final class WindowedMoments {
     if (span.length == 0) {
       return out;
     }
-    List<List<Moment>> byWindow = new ArrayList<>();
     for (LiveWindows.Window w : windows(span.length, fps)) {
-      if (liveLatenessSec != null) {
-        out = new ArrayList<>();
-        byWindow.add(out);
-      }
       float[][] window = java.util.Arrays.copyOfRange(span, w.from(), w.to());
       double offset = w.from() / fps;
       for (PredictedMoment m : predictor.predict(window, fps)) {
@@ -108,12 +100,6 @@ public final class WindowedMoments {
         double b = Math.min(length, Math.max(a, offset + m.endSec()));
         out.add(new Moment(m.embedding(), a, b));
       }
-    }
-    if (liveLatenessSec != null) {
-      // what the served index keeps of them: the same merge, in the same order (windows in order,
-      // each window's moments in slot order), on the same whole ms and unit embeddings
-      return MomentMerge.merge(byWindow, x -> Math.round(x.startSec() * 1000), x -> Math.round(x.endSec() * 1000),
-          x -> MomentMerge.unit(x.embedding(), "moment embedding"));
     }
     return out;
   }

@@ -104,7 +104,7 @@ public final class MomentIndex implements AutoCloseable {
   // The merge's view of each stream's recent stored moments (guarded by this).
   private final Map<String, StreamKept> keptByStream = new HashMap<>();
   private final java.util.concurrent.atomic.AtomicLong merged = new java.util.concurrent.atomic.AtomicLong();
-  private boolean merging = true;
+  private boolean merging = false;
 
   private MomentIndex(Path path, Directory dir, IndexWriter writer, float nmsIou) throws IOException {
     this.path = path;
@@ -178,9 +178,9 @@ public final class MomentIndex implements AutoCloseable {
   }
 
   /**
-   * Inserts a moment, or replaces the moment with the same id, unless it repeats a stored moment of
-   * its stream ({@link MomentMerge#duplicate}: an overlapping window predicted the same moment), in
-   * which case it is merged into that one and not stored. Visible to searches at once, durable
+   * Inserts a moment, or replaces the moment with the same id; with {@link #setMerging} on, not when
+   * it repeats a stored moment of its stream ({@link MomentMerge#duplicate}: an overlapping window
+   * predicted the same moment): then it is merged into that one and not stored. Visible to searches at once, durable
    * after the next {@link #commit(Map)}.
    *
    * <p>The stored moments a new one is compared with are every live moment of its stream that ends
@@ -641,7 +641,12 @@ public final class MomentIndex implements AutoCloseable {
     return merged.get();
   }
 
-  /** Whether {@link #upsert} merges repeats (the default; off only to measure what merging saves). */
+  /**
+   * Whether {@link #upsert} merges repeats ({@link MomentMerge}); off by default: measured on the
+   * README smoke set at 20-fold window overlap it kept about half the moments but cost the
+   * LAVITI-only ranking 13 points of R@1 (docs/scale.md "Bytes per camera-hour"). An offline
+   * evaluation of an index that merges must apply {@link MomentMerge#merge} the same way.
+   */
   public synchronized void setMerging(boolean on) {
     merging = on;
     keptByStream.clear();

@@ -187,6 +187,7 @@ class MomentIndexTest {
   @Test
   void a_stream_seen_by_twenty_overlapping_windows_stores_each_moment_once() {
     try (MomentIndex index = MomentIndex.open(dir)) {
+      index.setMerging(true);
       long offered = 0;
       for (long end = HOP; end <= 3_600_000; end += HOP) {
         for (MomentRecord m : window("cam", end)) {
@@ -223,6 +224,7 @@ class MomentIndexTest {
     List<MomentRecord> offline = dev.moments.model.rank.MomentMerge.merge(windows, MomentRecord::startMs,
         MomentRecord::endMs, m -> dev.moments.model.rank.MomentMerge.unit(m.embedding(), "e"));
     try (MomentIndex index = MomentIndex.open(dir)) {
+      index.setMerging(true);
       windows.forEach(w -> w.forEach(index::upsert));
       index.refresh();
       assertThat(ids(index, "cam")).isEqualTo(new java.util.TreeSet<>(offline.stream().map(MomentRecord::momentId).toList()));
@@ -240,6 +242,7 @@ class MomentIndexTest {
   void a_retracted_provisional_window_takes_its_moments_and_no_later_one_with_it() {
     Set<String> straight;
     try (MomentIndex index = MomentIndex.open(dir.resolve("straight"))) {
+      index.setMerging(true);
       for (long end = HOP; end <= 900_000; end += HOP) {
         window("cam", end).forEach(index::upsert);
       }
@@ -248,6 +251,7 @@ class MomentIndexTest {
       assertThat(straight).hasSize(30); // one per event
     }
     try (MomentIndex index = MomentIndex.open(dir.resolve("quiet"))) {
+      index.setMerging(true);
       for (long end = HOP; end <= 600_000; end += HOP) {
         window("cam", end).forEach(index::upsert);
       }
@@ -279,6 +283,7 @@ class MomentIndexTest {
     }
     Set<String> straight;
     try (MomentIndex index = MomentIndex.open(dir.resolve("straight"))) {
+      index.setMerging(true);
       windows.forEach(w -> w.forEach(index::upsert));
       index.refresh();
       straight = ids(index, "cam");
@@ -292,11 +297,13 @@ class MomentIndexTest {
     }
     Path d = dir.resolve("killed");
     try (MomentIndex index = MomentIndex.open(d)) {
+      index.setMerging(true);
       windows.subList(0, 25).forEach(w -> w.forEach(index::upsert));
       index.commit(Map.of("offset", "25"));
       windows.subList(25, 40).forEach(w -> w.forEach(index::upsert)); // lost: never committed
     }
     try (MomentIndex index = MomentIndex.open(d)) {
+      index.setMerging(true);
       assertThat(index.commitData()).containsEntry("offset", "25");
       windows.subList(25, windows.size()).forEach(w -> w.forEach(index::upsert));
       index.refresh();

@@ -13,13 +13,14 @@ import java.util.function.ToLongFunction;
  * into it: not stored again. The first stored one stands for the later repeats.
  *
  * <p>Only moments of different windows merge (a window's own moments are its model's distinct
- * answers). The served index ({@code MomentIndex.upsert}) and the offline path ({@code WindowedMoments} with
- * the live indexer's windows, which {@code eval nlq --hop-sec} and {@code replay}'s offline row use)
- * both call {@link #duplicate}, on the same numbers (whole ms, {@link #unit} embeddings), in the
- * same order (the windows in order, each window's moments in slot order), so both keep the same
- * moments. The relation is symmetric, which makes the merge order-safe under replays: a moment
- * stored once is never a repeat of a moment stored after it (that one was compared with it), so a
- * replayed window keeps what it kept and merges what it merged.
+ * answers). The served index applies it when {@code MomentIndex.setMerging(true)} (off by default:
+ * on the README smoke set it kept about half the moments at the cost of 13 points of LAVITI-only
+ * R@1, docs/scale.md); an offline evaluation of such an index must call {@link #merge} with the
+ * stream's windows in order and each window's moments in slot order, which gives what
+ * {@link #duplicate} decides in the index. The relation is symmetric, which makes the merge
+ * order-safe under replays: a moment stored once is never a repeat of a moment stored after it
+ * (that one was compared with it), so a replayed window keeps what it kept and merges what it
+ * merged.
  */
 public final class MomentMerge {
   private MomentMerge() {}
