@@ -78,7 +78,7 @@ import org.apache.lucene.util.BytesRef;
 public final class MomentIndex implements AutoCloseable {
   static final String F_ID = "id";
   static final String F_STREAM = "stream";
-  /** The moment's window id: a retraction deletes a window's moments by it; the merge reads it. */
+  /** The moment's window id (indexed only): a retraction deletes a window's moments by it. */
   static final String F_WINDOW = "window";
   static final String F_START = "start";
   static final String F_END = "end";
@@ -223,7 +223,7 @@ public final class MomentIndex implements AutoCloseable {
     Document doc = new Document();
     doc.add(new StringField(F_ID, m.momentId(), Field.Store.YES));
     doc.add(new StringField(F_STREAM, m.streamId(), Field.Store.YES));
-    doc.add(new StringField(F_WINDOW, m.windowId(), Field.Store.YES));
+    doc.add(new StringField(F_WINDOW, m.windowId(), Field.Store.NO));
     doc.add(new SortedDocValuesField(F_STREAM, new BytesRef(m.streamId())));
     doc.add(new LongField(F_START, m.startMs(), Field.Store.YES));
     doc.add(new LongField(F_END, m.endMs(), Field.Store.YES));
@@ -726,9 +726,8 @@ public final class MomentIndex implements AutoCloseable {
             }
             Document d = stored.document(doc);
             String id = d.get(F_ID);
-            // the window is stored since the merge came; before, the id was <window>/<slot>
-            String window = d.get(F_WINDOW) != null ? d.get(F_WINDOW)
-                : id.substring(0, Math.max(0, id.lastIndexOf('/')));
+            // the indexer's ids are <window id>/<slot> (MomentRecord.idFor); the window is not stored
+            String window = id.substring(0, Math.max(0, id.lastIndexOf('/')));
             found.add(new Kept(id, window, d.getField(F_START).numericValue().longValue(),
                 d.getField(F_END).numericValue().longValue(), vectors.vectorValue(vit.index()).clone()));
           }
