@@ -279,6 +279,9 @@ final class ReplayCommand implements Callable<Integer> {
         err.println();
       }
       awaitIndexed(server, clips, manifest, ic, m.config().numQueries());
+      err.printf(Locale.ROOT, "index: %d moments kept of %d consumed (%d merged into an earlier window's), "
+          + "%d bytes on disk with the frame evidence%n", server.index().size(), server.materializer().consumed(),
+          server.index().merged(), server.index().sizeOnDiskBytes());
 
       List<NlqPredictions.Result> live = ask(server.port(), token, gt, clips);
       NlqMetrics.Scores online = NlqMetrics.score(gt, live);
@@ -359,20 +362,25 @@ final class ReplayCommand implements Callable<Integer> {
       Map<String, Long> have = server.index().streams().stream()
           .collect(Collectors.toMap(StreamStats::streamId, StreamStats::moments));
       long total = have.values().stream().mapToLong(Long::longValue).sum();
-      err.printf(Locale.ROOT, "\rindexed %d/%d streams, %d/%d moments", have.size(), want.size(), total, expected);
-      if (total != lastTotal) {
+      long consumed = server.materializer().consumed();
+      err.printf(Locale.ROOT, "\rindexed %d/%d streams, %d/%d moments consumed, %d kept", have.size(), want.size(),
+          consumed, expected, total);
+      if (consumed + total != lastTotal) {
         stableSince = System.nanoTime();
-        lastTotal = total;
+        lastTotal = consumed + total;
       }
       if (server.materializer().caughtUp()) {
-        boolean complete = want.entrySet().stream().allMatch(e -> have.getOrDefault(e.getKey(), 0L) >= e.getValue());
+        // every window's moments consumed (the index keeps fewer: a repeat of an earlier window's
+        // moment is merged into it) and every stream has some
+        boolean complete = server.materializer().consumed() >= expected
+            && want.keySet().stream().allMatch(k -> have.getOrDefault(k, 0L) > 0);
         boolean settled = videos != null && System.nanoTime() - stableSince > 5_000_000_000L
-            && want.keySet().stream().allMatch(k -> have.getOrDefault(k, 0L) >= perWindow);
+            && want.keySet().stream().allMatch(k -> have.getOrDefault(k, 0L) > 0);
         if (complete || settled) {
           err.println();
           if (!complete) {
             err.printf(Locale.ROOT, "note: %d of the %d expected moments were indexed (no change for 5 s)%n",
-                total, expected);
+                server.materializer().consumed(), expected);
           }
           return;
         }
@@ -381,7 +389,7 @@ final class ReplayCommand implements Callable<Integer> {
     }
     err.println();
     throw new IllegalStateException("the replayed streams were not indexed within " + timeout.toSeconds()
-        + " s (--timeout): " + lastTotal + " of " + expected + " moments");
+        + " s (--timeout): " + server.materializer().consumed() + " of " + expected + " moments consumed");
   }
 
   private List<NlqPredictions.Result> ask(int port, String token, NlqAnnotations gt,

@@ -1,5 +1,6 @@
 package dev.moments.indexer.index;
 
+import dev.moments.model.rank.MomentMerge;
 import dev.moments.topics.MomentRecord;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -100,6 +101,10 @@ public final class MomentIndex implements AutoCloseable {
   private final float nmsIou;
   private final FrameEvidenceStore evidence;
   private volatile int dim;
+  // The merge's view of each stream's recent stored moments (guarded by this).
+  private final Map<String, StreamKept> keptByStream = new HashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong merged = new java.util.concurrent.atomic.AtomicLong();
+  private boolean merging = false;
 
   private MomentIndex(Path path, Directory dir, IndexWriter writer, float nmsIou) throws IOException {
     this.path = path;
@@ -173,13 +178,25 @@ public final class MomentIndex implements AutoCloseable {
   }
 
   /**
-   * Inserts a moment, or replaces the moment with the same id. Visible to searches at once,
-   * durable after the next {@link #commit(Map)}.
+   * Inserts a moment, or replaces the moment with the same id; with {@link #setMerging} on, not when
+   * it repeats a stored moment of its stream ({@link MomentMerge#duplicate}: an overlapping window
+   * predicted the same moment): then it is merged into that one and not stored. Visible to searches at once, durable
+   * after the next {@link #commit(Map)}.
    *
+   * <p>The stored moments a new one is compared with are every live moment of its stream that ends
+   * after {@link #KEPT_LOOKBACK_MS} before the newest start seen (kept in memory; read back from the
+   * index after a restart, a retraction or for an older moment), so the decision depends only on
+   * what the index holds and the order of the upserts: after a kill and a restart the
+   * materializer replays the records after the last commit onto the committed index and decides
+   * the same. A retraction ({@link #deleteWindow}) removes its moments before any later window's
+   * moments come (the indexer retracts a provisional window before it emits anything else of the
+   * stream), so the moments that stand are those of a run without the provisional window.
+   *
+   * @return true when stored, false when merged into a stored moment
    * @throws IllegalArgumentException when the embedding is all zeros, not finite, or of another
    *     dimension than the moments already in the index
    */
-  public void upsert(MomentRecord m) {
+  public boolean upsert(MomentRecord m) {
     float[] v = normalized(m.embedding(), "moment " + m.momentId() + " embedding");
     synchronized (this) {
       if (dim != 0 && v.length != dim) {
@@ -187,7 +204,22 @@ public final class MomentIndex implements AutoCloseable {
             + "-dimensional embedding, but the index holds " + dim + "-dimensional embeddings");
       }
       dim = v.length;
+      if (!merging) {
+        writeMoment(m, v);
+        return true;
+      }
+      StreamKept k = kept(m.streamId(), m.startMs());
+      if (k.repeats(m.momentId(), m.windowId(), m.startMs(), m.endMs(), v)) {
+        merged.incrementAndGet();
+        return false;
+      }
+      writeMoment(m, v);
+      k.put(new Kept(m.momentId(), m.windowId(), m.startMs(), m.endMs(), v));
+      return true;
     }
+  }
+
+  private void writeMoment(MomentRecord m, float[] v) {
     Document doc = new Document();
     doc.add(new StringField(F_ID, m.momentId(), Field.Store.YES));
     doc.add(new StringField(F_STREAM, m.streamId(), Field.Store.YES));
@@ -213,7 +245,10 @@ public final class MomentIndex implements AutoCloseable {
    */
   public void deleteWindow(String windowId) {
     try {
-      writer.deleteDocuments(new Term(F_WINDOW, windowId));
+      synchronized (this) {
+        keptByStream.clear(); // read back from the index, without the window, when next needed
+        writer.deleteDocuments(new Term(F_WINDOW, windowId));
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot delete the moments of window " + windowId, e);
     }
@@ -598,24 +633,117 @@ public final class MomentIndex implements AutoCloseable {
   }
 
   static float[] normalized(float[] v, String what) {
-    if (v == null || v.length == 0) {
-      throw new IllegalArgumentException(what + " must not be empty");
+    return MomentMerge.unit(v, what);
+  }
+
+  /** Moments not stored because they repeated a stored moment of their stream (this instance). */
+  public long merged() {
+    return merged.get();
+  }
+
+  /**
+   * Whether {@link #upsert} merges repeats ({@link MomentMerge}); off by default: measured on the
+   * README smoke set at 20-fold window overlap it kept about half the moments but cost the
+   * LAVITI-only ranking 13 points of R@1 (docs/scale.md "Bytes per camera-hour"). An offline
+   * evaluation of an index that merges must apply {@link MomentMerge#merge} the same way.
+   */
+  public synchronized void setMerging(boolean on) {
+    merging = on;
+    keptByStream.clear();
+  }
+
+  /** A stored moment as the merge compares it. */
+  private record Kept(String id, String window, long startMs, long endMs, float[] unit) {}
+
+  /**
+   * The stored moments of one stream that end at or after {@code fromMs} (all of them, so a moment
+   * starting at or after it sees every stored moment it can overlap).
+   */
+  private static final class StreamKept {
+    long fromMs;
+    long newestStartMs = Long.MIN_VALUE;
+    final Map<String, Kept> byId = new java.util.LinkedHashMap<>();
+
+    StreamKept(long fromMs) {
+      this.fromMs = fromMs;
     }
-    double sum = 0;
-    for (float x : v) {
-      if (!Float.isFinite(x)) {
-        throw new IllegalArgumentException(what + " has a non-finite value");
+
+    boolean repeats(String id, String window, long s, long e, float[] unit) {
+      for (Kept k : byId.values()) {
+        if (!k.id().equals(id) && !k.window().equals(window) && MomentMerge.duplicate(s, e, unit, k.startMs(), k.endMs(), k.unit())) {
+          return true;
+        }
       }
-      sum += (double) x * x;
+      return false;
     }
-    if (sum == 0) {
-      throw new IllegalArgumentException(what + " must not be all zeros");
+
+    void put(Kept k) {
+      byId.put(k.id(), k);
+      if (k.startMs() > newestStartMs) {
+        newestStartMs = k.startMs();
+        long bound = newestStartMs - KEPT_LOOKBACK_MS;
+        if (bound > fromMs + KEPT_LOOKBACK_MS / 4) { // evict now and then, not at every moment
+          byId.values().removeIf(x -> x.endMs() < bound);
+          fromMs = bound;
+        }
+      }
     }
-    float inv = (float) (1.0 / Math.sqrt(sum));
-    float[] out = new float[v.length];
-    for (int i = 0; i < v.length; i++) {
-      out[i] = v[i] * inv;
+  }
+
+  /** How far before the newest start of a stream its stored moments are kept in memory for the merge. */
+  static final long KEPT_LOOKBACK_MS = 20 * 60_000L;
+
+  // The stream's stored moments a moment starting at startMs must be compared with (caller holds the lock).
+  private StreamKept kept(String stream, long startMs) {
+    StreamKept k = keptByStream.get(stream);
+    if (k != null && startMs >= k.fromMs) {
+      return k;
     }
-    return out;
+    long from = startMs - KEPT_LOOKBACK_MS;
+    k = new StreamKept(from);
+    try {
+      searchers.maybeRefreshBlocking();
+      IndexSearcher searcher = searchers.acquire();
+      try {
+        BooleanQuery.Builder b = new BooleanQuery.Builder();
+        b.add(new TermQuery(new Term(F_STREAM, stream)), BooleanClause.Occur.FILTER);
+        b.add(LongPoint.newRangeQuery(F_END, from, Long.MAX_VALUE), BooleanClause.Occur.FILTER);
+        Weight w = searcher.createWeight(searcher.rewrite(b.build()), ScoreMode.COMPLETE_NO_SCORES, 1f);
+        List<Kept> found = new ArrayList<>();
+        for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
+          Scorer scorer = w.scorer(ctx);
+          FloatVectorValues vectors = ctx.reader().getFloatVectorValues(F_VECTOR);
+          if (scorer == null || vectors == null) {
+            continue;
+          }
+          KnnVectorValues.DocIndexIterator vit = vectors.iterator();
+          StoredFields stored = ctx.reader().storedFields();
+          Bits live = ctx.reader().getLiveDocs();
+          DocIdSetIterator it = scorer.iterator();
+          for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
+            if ((live != null && !live.get(doc)) || vit.docID() > doc || vit.advance(doc) != doc) {
+              continue;
+            }
+            Document d = stored.document(doc);
+            String id = d.get(F_ID);
+            // the indexer's ids are <window id>/<slot> (MomentRecord.idFor); the window is not stored
+            String window = id.substring(0, Math.max(0, id.lastIndexOf('/')));
+            found.add(new Kept(id, window, d.getField(F_START).numericValue().longValue(),
+                d.getField(F_END).numericValue().longValue(), vectors.vectorValue(vit.index()).clone()));
+          }
+        }
+        found.sort(Comparator.comparingLong(Kept::startMs).thenComparing(Kept::id));
+        for (Kept x : found) {
+          k.byId.put(x.id(), x);
+          k.newestStartMs = Math.max(k.newestStartMs, x.startMs());
+        }
+      } finally {
+        searchers.release(searcher);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the stored moments of stream " + stream + " at " + path, e);
+    }
+    keptByStream.put(stream, k);
+    return k;
   }
 }

@@ -134,4 +134,180 @@ class MomentIndexTest {
       assertThat(index.commitData()).containsExactly(Map.entry("offset.t.0", "4"));
     }
   }
+
+  // --- the merge of overlapping windows' moments (MomentMerge) ---
+
+  private static final long W = 600_000;
+  private static final long HOP = 30_000;
+
+  /** Event e: seconds [30 e + 5, 30 e + 25] with its own direction (dim 8), slightly turned per window. */
+  private static float[] eventVector(int e, long windowEnd) {
+    float[] v = new float[8];
+    v[e % 8] = 1;
+    v[(e + 3) % 8] = 0.5f;
+    v[(int) (windowEnd / HOP) % 8] += 0.05f; // the same event seen by another window: cosine ~0.99
+    return v;
+  }
+
+  /**
+   * The moments a window ending at {@code end} predicts over stream s: one per event inside
+   * [end - W, end), with ids and window ids as the indexer makes them.
+   */
+  private static List<MomentRecord> window(String stream, long end) {
+    List<MomentRecord> out = new java.util.ArrayList<>();
+    long start = end - W;
+    int slot = 0;
+    for (int e = 0; e < 120; e++) {
+      long s = e * HOP + 5_000;
+      long t = e * HOP + 25_000;
+      if (s >= Math.max(0, start) && t <= end) {
+        // times as a window sees them: the later the window, the later its start by up to 1 s
+        long jitter = (end / HOP) % 3 * 300;
+        out.add(new MomentRecord(MomentRecord.idFor(stream, start, slot), stream, s + jitter, t + jitter,
+            eventVector(e, end), 0.5f, MomentRecord.windowIdFor(stream, start), "model-a"));
+        slot++;
+      }
+    }
+    return out;
+  }
+
+  private static Set<String> ids(MomentIndex index, String stream) {
+    Set<String> out = new java.util.TreeSet<>();
+    for (MomentHit h : index.momentsOf(stream, null, null, new float[] {1, 0, 0, 0, 0, 0, 0, 0})) {
+      out.add(h.momentId());
+    }
+    return out;
+  }
+
+  /**
+   * One camera-hour at 600 s windows every 30 s: every event is predicted by up to 20 windows, and
+   * the index keeps one moment per event (the first window's), 120 of 2,210. Before the merge it
+   * stored all 2,210.
+   */
+  @Test
+  void a_stream_seen_by_twenty_overlapping_windows_stores_each_moment_once() {
+    try (MomentIndex index = MomentIndex.open(dir)) {
+      index.setMerging(true);
+      long offered = 0;
+      for (long end = HOP; end <= 3_600_000; end += HOP) {
+        for (MomentRecord m : window("cam", end)) {
+          index.upsert(m);
+          offered++;
+        }
+      }
+      index.refresh();
+      assertThat(offered).isEqualTo(2_210);
+      assertThat(index.size()).isEqualTo(120);
+      assertThat(index.merged()).isEqualTo(2_090);
+      // each event kept from the first window that holds it whole (the one ending right after it)
+      assertThat(ids(index, "cam")).contains(MomentRecord.idFor("cam", 30_000 - W, 0),
+          MomentRecord.idFor("cam", 3_600_000 - W, 19));
+      // the same stretch of another stream is its own
+      for (MomentRecord m : window("other", 600_000)) {
+        index.upsert(m);
+      }
+      index.refresh();
+      assertThat(index.size()).isEqualTo(140);
+    }
+  }
+
+  /**
+   * The offline path keeps exactly what the index keeps: {@link MomentMerge#merge} over the same
+   * windows in the same order.
+   */
+  @Test
+  void the_index_keeps_what_the_offline_merge_keeps() {
+    List<List<MomentRecord>> windows = new java.util.ArrayList<>();
+    for (long end = HOP; end <= 1_200_000; end += HOP) {
+      windows.add(window("cam", end));
+    }
+    List<MomentRecord> offline = dev.moments.model.rank.MomentMerge.merge(windows, MomentRecord::startMs,
+        MomentRecord::endMs, m -> dev.moments.model.rank.MomentMerge.unit(m.embedding(), "e"));
+    try (MomentIndex index = MomentIndex.open(dir)) {
+      index.setMerging(true);
+      windows.forEach(w -> w.forEach(index::upsert));
+      index.refresh();
+      assertThat(ids(index, "cam")).isEqualTo(new java.util.TreeSet<>(offline.stream().map(MomentRecord::momentId).toList()));
+      assertThat(offline).hasSize(40);
+    }
+  }
+
+  /**
+   * A provisional window P (the stream went quiet at 615 s) holds the first sight of event 20 and
+   * repeats of older events; the stream goes on, P is retracted before anything else of the stream
+   * comes, and the next hop window's moment of event 20 is stored (not merged into P's deleted
+   * one): the index holds what a run without the quiet holds.
+   */
+  @Test
+  void a_retracted_provisional_window_takes_its_moments_and_no_later_one_with_it() {
+    Set<String> straight;
+    try (MomentIndex index = MomentIndex.open(dir.resolve("straight"))) {
+      index.setMerging(true);
+      for (long end = HOP; end <= 900_000; end += HOP) {
+        window("cam", end).forEach(index::upsert);
+      }
+      index.refresh();
+      straight = ids(index, "cam");
+      assertThat(straight).hasSize(30); // one per event
+    }
+    try (MomentIndex index = MomentIndex.open(dir.resolve("quiet"))) {
+      index.setMerging(true);
+      for (long end = HOP; end <= 600_000; end += HOP) {
+        window("cam", end).forEach(index::upsert);
+      }
+      long pEnd = 630_000 - 1; // a provisional window of the frames up to 630 s (not on the hop grid)
+      List<MomentRecord> p = window("cam", pEnd);
+      assertThat(p).extracting(MomentRecord::startMs).contains(20 * HOP + 5_000 + (pEnd / HOP) % 3 * 300);
+      p.forEach(index::upsert);
+      index.refresh();
+      String event20 = p.get(p.size() - 1).momentId();
+      assertThat(ids(index, "cam")).contains(event20);
+      index.deleteWindow(p.get(0).windowId());
+      for (long end = 630_000; end <= 900_000; end += HOP) {
+        window("cam", end).forEach(index::upsert);
+      }
+      index.refresh();
+      assertThat(ids(index, "cam")).doesNotContain(event20).isEqualTo(straight);
+    }
+  }
+
+  /**
+   * Replayed windows (the same records again, same ids) and a kill after a commit (the materializer
+   * replays the records after it onto the committed index) leave the moments of a straight run.
+   */
+  @Test
+  void replayed_windows_and_a_restart_keep_the_same_moments() {
+    List<List<MomentRecord>> windows = new java.util.ArrayList<>();
+    for (long end = HOP; end <= 1_800_000; end += HOP) {
+      windows.add(window("cam", end));
+    }
+    Set<String> straight;
+    try (MomentIndex index = MomentIndex.open(dir.resolve("straight"))) {
+      index.setMerging(true);
+      windows.forEach(w -> w.forEach(index::upsert));
+      index.refresh();
+      straight = ids(index, "cam");
+      assertThat(straight).hasSize(60);
+      // the same windows again, in order and out of it: nothing changes
+      windows.forEach(w -> w.forEach(index::upsert));
+      windows.get(7).forEach(index::upsert);
+      windows.get(59).forEach(index::upsert);
+      index.refresh();
+      assertThat(ids(index, "cam")).isEqualTo(straight);
+    }
+    Path d = dir.resolve("killed");
+    try (MomentIndex index = MomentIndex.open(d)) {
+      index.setMerging(true);
+      windows.subList(0, 25).forEach(w -> w.forEach(index::upsert));
+      index.commit(Map.of("offset", "25"));
+      windows.subList(25, 40).forEach(w -> w.forEach(index::upsert)); // lost: never committed
+    }
+    try (MomentIndex index = MomentIndex.open(d)) {
+      index.setMerging(true);
+      assertThat(index.commitData()).containsEntry("offset", "25");
+      windows.subList(25, windows.size()).forEach(w -> w.forEach(index::upsert));
+      index.refresh();
+      assertThat(ids(index, "cam")).isEqualTo(straight);
+    }
+  }
 }
