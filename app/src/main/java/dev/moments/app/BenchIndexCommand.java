@@ -13,8 +13,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code moments bench index}: windows/s of the indexer's model inference vs the PyTorch reference
- * (forward + start/end argmax) under every PyTorch build found ({@link BenchReferences}).
+ * {@code moments bench index}: windows/s of the indexer's path from a window of features to its
+ * encoded moment records ({@link InferenceBenchmark}) vs the PyTorch reference (forward + start/end
+ * argmax) under every PyTorch build found ({@link BenchReferences}).
  */
 @Command(name = "index", mixinStandardHelpOptions = true,
     description = "Windows/s of LAVITI inference on a 600 s window (3600 x 1024 random features) "
@@ -59,8 +60,8 @@ final class BenchIndexCommand implements Callable<Integer> {
       var r = InferenceBenchmark.run(m, frames, 6.0, 1, windows, 7);
       djl = r.windowsPerSecond();
       System.out.printf(Locale.ROOT, "%-22s %7.1f ms/window, %.3f windows/s (%d frames x %d, %d moments/window, "
-          + "%d timed); %s%n", "DJL", r.msPerWindow(), r.windowsPerSecond(), r.frames(), r.featureDim(),
-          r.moments(), r.windows(), BenchReferences.load(before, BenchReferences.loadavg()));
+          + "%d timed; predict + encoded moment records); %s%n", "DJL", r.msPerWindow(), r.windowsPerSecond(),
+          r.frames(), r.featureDim(), r.moments(), r.windows(), BenchReferences.load(before, BenchReferences.loadavg()));
     }
     BenchReferences.Reference best = null;
     double bestRate = 0;

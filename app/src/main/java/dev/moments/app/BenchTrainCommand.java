@@ -73,6 +73,7 @@ final class BenchTrainCommand implements Callable<Integer> {
       djl.put(b, t);
       System.out.printf(Locale.ROOT, "batch %d: DJL %.1f ms/step, forward-only %.1f ms/window (%.3f windows/s); %s%n",
           b, t.msPerStep(), t.forwardMs(), t.windowsPerSec(), BenchReferences.load(before, BenchReferences.loadavg()));
+      System.out.println("batch " + b + ": DJL step phases (mean ms): " + t.phases());
     }
     Map<BenchReferences.Reference, Map<Integer, JsonNode>> ref = new LinkedHashMap<>();
     List<String> args = new ArrayList<>(List.of(BenchReferences.script(script).toString(), "--json",

@@ -3,7 +3,10 @@ package dev.moments.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.List;
 
@@ -44,7 +47,11 @@ public final class WindowBatch {
       n = Math.max(n, TemporalEmbeddings.tokenCount(w.length, k));
     }
     int tPad = n * k;
-    float[] frames = new float[b * tPad * c];
+    // the frames go straight into native memory (one copy of each row, no float[] of the whole
+    // batch, which would be allocated, zeroed and copied once more), then into libtorch's own
+    int size = Math.multiplyExact(Math.multiplyExact(Math.multiplyExact(b, tPad), c), Float.BYTES);
+    ByteBuffer bytes = ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder());
+    FloatBuffer frames = bytes.asFloatBuffer();
     float[] te = new float[b * n * l];
     float[] mask = new float[b * n];
     boolean padded = false;
@@ -57,7 +64,7 @@ public final class WindowBatch {
           throw new IllegalArgumentException(
               "frame " + t + " of window " + i + " has " + row.length + " features, the model expects " + c);
         }
-        System.arraycopy(row, 0, frames, (i * tPad + t) * c, c);
+        frames.put((i * tPad + t) * c, row);
       }
       float[] wi = TemporalEmbeddings.weights(TemporalEmbeddings.tokenPositions(w.length, k), l);
       System.arraycopy(wi, 0, te, i * n * l, wi.length);
@@ -66,7 +73,10 @@ public final class WindowBatch {
         padded = true;
       }
     }
-    NDArray f = owned(manager, frames, new Shape(b, tPad, c));
+    NDArray f;
+    try (NDArray wrapped = manager.create(bytes, new Shape(b, tPad, c), DataType.FLOAT32)) {
+      f = wrapped.duplicate();
+    }
     NDArray tw = owned(manager, te, new Shape(b, n, l));
     if (!padded) {
       return new NDList(f, tw);

@@ -52,8 +52,10 @@ final class Adam {
       for (Parameter p : params) {
         NDArray g = p.getArray().getGradient();
         grads.add(g);
-        // in double: a float sum of squares overflows to +inf for gradients above ~1e19
-        sq += g.toType(DataType.FLOAT64, false).square().sum().getDouble();
+        // one float reduction per parameter; its sum of squares overflows float for entries
+        // above ~1e19, and only then is it redone in double (an infinite or NaN gradient stays so)
+        double n = g.norm().getFloat();
+        sq += Double.isFinite(n) ? n * n : g.toType(DataType.FLOAT64, false).square().sum().getDouble();
       }
       double norm = Math.sqrt(sq);
       if (!Double.isFinite(norm)) {
@@ -62,14 +64,18 @@ final class Adam {
         return norm;
       }
       float clip = clipNorm > 0 && norm > clipNorm ? (float) (clipNorm / norm) : 1f;
-      float c1 = (float) (1 - Math.pow(BETA1, step));
-      float c2 = (float) (1 - Math.pow(BETA2, step));
+      double c1 = 1 - Math.pow(BETA1, step);
+      double sqrtC2 = Math.sqrt(1 - Math.pow(BETA2, step));
+      // libtorch's fused update, one call per parameter, in place on m, v and the weight:
+      // g' = clip g; m = b1 m + (1 - b1) g'; v = b2 v + (1 - b2) g'^2;
+      // w -= (lr sqrt(c2) / c1) m / (sqrt(v) + eps sqrt(c2)),
+      // which is w -= lr (m / c1) / (sqrt(v / c2) + eps): Adam with the bias corrections folded
+      // into the step size and eps (equal up to float rounding)
+      float stepSize = (float) (lr * sqrtC2 / c1);
+      float eps = (float) (EPS * sqrtC2);
       for (int i = 0; i < params.size(); i++) {
-        NDArray g = grads.get(i).mul(clip);
-        m.get(i).muli(BETA1).addi(g.mul(1 - BETA1));
-        v.get(i).muli(BETA2).addi(g.square().muli(1 - BETA2));
-        NDArray update = m.get(i).div(c1).divi(v.get(i).div(c2).sqrt().addi(EPS)).muli((float) lr);
-        params.get(i).getArray().subi(update);
+        JniUtils.adamUpdate((PtNDArray) params.get(i).getArray(), (PtNDArray) grads.get(i), (PtNDArray) m.get(i),
+            (PtNDArray) v.get(i), (float) lr, stepSize, 0f, clip, -1f, BETA1, BETA2, eps, false);
       }
       zeroGradients();
       return norm;

@@ -136,7 +136,10 @@ public final class LavitiTrainer {
    * without keeping the data).
    */
   public record Result(long steps, List<TrainingCurve.Point> curve, Path checkpoint, List<Double> stepMillis,
-      List<Long> batches) {
+      List<Long> batches, List<double[]> phaseMillis, List<double[]> phaseCpuMillis) {
+    /** The phases of a step that {@link #phaseMillis} times, in this order. */
+    public static final List<String> PHASES = List.of("data", "forward", "loss", "backward", "free", "optimizer");
+
     /** Mean loss of the first / last {@code n} logged steps. */
     public double meanLoss(boolean first, int n) {
       List<TrainingCurve.Point> pts = first ? curve.subList(0, Math.min(n, curve.size()))
@@ -210,6 +213,8 @@ public final class LavitiTrainer {
     private Map<String, Double> metrics = new LinkedHashMap<>();
     private final List<Double> stepMillis = new ArrayList<>();
     private final List<Long> batches = new ArrayList<>();
+    private final List<double[]> phaseMillis = new ArrayList<>();
+    private final List<double[]> phaseCpuMillis = new ArrayList<>();
     private final PrintStream err;
     private int skipped;
     private int skippedInARow;
@@ -310,7 +315,8 @@ public final class LavitiTrainer {
       if (bar != null) {
         bar.finish();
       }
-      return new Result(state.step(), curve.points(), o.out(), List.copyOf(stepMillis), List.copyOf(batches));
+      return new Result(state.step(), curve.points(), o.out(), List.copyOf(stepMillis), List.copyOf(batches),
+          List.copyOf(phaseMillis), List.copyOf(phaseCpuMillis));
     }
 
     private List<Integer> epochOrder(int epoch) {
@@ -324,6 +330,10 @@ public final class LavitiTrainer {
 
     /** One optimizer step; returns the batch loss. */
     private double step(List<TrainingSet.Chunk> batch, long step, double lr) {
+      long t0 = System.nanoTime();
+      long c0 = cpuNanos();
+      long[] at = new long[Result.PHASES.size()];
+      long[] cpu = new long[at.length];
       LavitiConfig cfg = model.config();
       Random rnd = new Random(state.seed() ^ (0x9E3779B97F4A7C15L * (step + 1)));
       List<float[][]> windows = new ArrayList<>();
@@ -359,8 +369,12 @@ public final class LavitiTrainer {
           NDManager sub = model.manager().newSubManager()) {
         scope.suppressNotUsedWarning();
         NDList in = WindowBatch.inputs(sub, cfg, windows);
+        at[0] = System.nanoTime();
+        cpu[0] = cpuNanos();
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
           NDList out = block.forward(new ParameterStore(sub, false), in, true);
+          at[1] = System.nanoTime();
+          cpu[1] = cpuNanos();
           NDArray te = block.temporalEmbeddings().getArray();
           NDArray scale = block.logitScale().getArray().exp();
           NDArray bias = block.logitBias().getArray();
@@ -390,14 +404,30 @@ public final class LavitiTrainer {
             total = total == null ? l : total.add(l);
           }
           NDArray loss = total.div(batch.size());
+          at[2] = System.nanoTime();
+          cpu[2] = cpuNanos();
           gc.backward(loss);
           lossValue = loss.getFloat();
+          at[3] = System.nanoTime();
+          cpu[3] = cpuNanos();
         }
       }
+      at[4] = System.nanoTime();
+      cpu[4] = cpuNanos();
       if (!Double.isFinite(lossValue)) {
         throw stop(step, "loss is " + lossValue + " (lr " + lr + "); lower --lr");
       }
       double norm = adam.step(step + 1, lr, o.clipNorm());
+      at[5] = System.nanoTime();
+      cpu[5] = cpuNanos();
+      double[] phases = new double[at.length];
+      double[] cpuPhases = new double[at.length];
+      for (int i = 0; i < at.length; i++) {
+        phases[i] = (at[i] - (i == 0 ? t0 : at[i - 1])) / 1e6;
+        cpuPhases[i] = (cpu[i] - (i == 0 ? c0 : cpu[i - 1])) / 1e6;
+      }
+      phaseMillis.add(phases);
+      phaseCpuMillis.add(cpuPhases);
       if (!Double.isFinite(norm)) {
         skipped++;
         skippedInARow++;
@@ -412,6 +442,12 @@ public final class LavitiTrainer {
         skippedInARow = 0;
       }
       return lossValue;
+    }
+
+    /** CPU time of the whole process (libtorch's threads and the JVM's), for the bench's phase split. */
+    private static long cpuNanos() {
+      return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+          .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** Stops at a bad step: the exception names the step (1-based) and the last checkpoint. */

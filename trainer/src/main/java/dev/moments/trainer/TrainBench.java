@@ -24,9 +24,22 @@ import java.util.stream.Stream;
  */
 public final class TrainBench {
   /** Timings of one batch size. */
-  public record Timing(int batch, int steps, double msPerStep, double forwardMs) {
+  public record Timing(int batch, int steps, double msPerStep, double forwardMs, double[] phaseMs, double[] phaseCpuMs) {
     public double windowsPerSec() {
       return 1000.0 / forwardMs;
+    }
+
+    /**
+     * The mean wall ms of each timed step's phases ({@link LavitiTrainer.Result#PHASES}) and the
+     * process CPU ms in them (all threads), one line.
+     */
+    public String phases() {
+      StringBuilder b = new StringBuilder();
+      for (int i = 0; i < phaseMs.length; i++) {
+        b.append(i == 0 ? "" : ", ").append(LavitiTrainer.Result.PHASES.get(i))
+            .append(String.format(java.util.Locale.ROOT, " %.0f (CPU %.0f)", phaseMs[i], phaseCpuMs[i]));
+      }
+      return b.toString();
     }
   }
 
@@ -64,6 +77,8 @@ public final class TrainBench {
     LavitiTrainer.Result r = LavitiTrainer.train(data, cfg, o, null, System.err);
     double ms = r.stepMillis().subList(warmup, r.stepMillis().size()).stream()
         .mapToDouble(Double::doubleValue).average().orElseThrow();
+    double[] phases = mean(r.phaseMillis().subList(warmup, r.phaseMillis().size()));
+    double[] cpu = mean(r.phaseCpuMillis().subList(warmup, r.phaseCpuMillis().size()));
     double fwd;
     try (LavitiModel model = LavitiModel.load(r.checkpoint())) {
       float[][] window = data.frames(data.chunks().get(0));
@@ -77,7 +92,17 @@ public final class TrainBench {
     }
     deleteTree(work.resolve("out-b" + batch));
     deleteTree(features);
-    return new Timing(batch, steps, ms, fwd);
+    return new Timing(batch, steps, ms, fwd, phases, cpu);
+  }
+
+  private static double[] mean(List<double[]> rows) {
+    double[] m = new double[LavitiTrainer.Result.PHASES.size()];
+    for (double[] p : rows) {
+      for (int i = 0; i < m.length; i++) {
+        m[i] += p[i] / rows.size();
+      }
+    }
+    return m;
   }
 
   private static float[] unit(Random r, int d) {

@@ -106,6 +106,67 @@ class AdamTest {
     }
   }
 
+  @Test
+  void the_update_is_textbook_adam_with_clipping_up_to_float_rounding() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      List<Parameter> params = linear(manager);
+      Adam adam = new Adam(params, manager);
+      int n = params.size();
+      double[][] w = new double[n][];
+      double[][] m = new double[n][];
+      double[][] v = new double[n][];
+      for (int i = 0; i < n; i++) {
+        w[i] = toDouble(params.get(i).getArray().toFloatArray());
+        m[i] = new double[w[i].length];
+        v[i] = new double[w[i].length];
+      }
+      double lr = 0.05;
+      double clipNorm = 1.0;
+      for (int step = 1; step <= 6; step++) {
+        quadratic(params, step);
+        // the same gradient in double: d/dp step * (p^2 + p^3) = step * (2p + 3p^2)
+        double[][] g = new double[n][];
+        double sq = 0;
+        for (int i = 0; i < n; i++) {
+          g[i] = new double[w[i].length];
+          for (int j = 0; j < w[i].length; j++) {
+            g[i][j] = step * (2 * w[i][j] + 3 * w[i][j] * w[i][j]);
+            sq += g[i][j] * g[i][j];
+          }
+        }
+        double norm = Math.sqrt(sq);
+        assertThat(adam.step(step, lr, clipNorm)).isCloseTo(norm, org.assertj.core.data.Percentage.withPercentage(1e-4));
+        double clip = norm > clipNorm ? clipNorm / norm : 1;
+        assertThat(clip).as("the gradients are clipped at step %d", step).isLessThan(1);
+        for (int i = 0; i < n; i++) {
+          for (int j = 0; j < w[i].length; j++) {
+            double gj = g[i][j] * clip;
+            m[i][j] = 0.9 * m[i][j] + 0.1 * gj;
+            v[i][j] = 0.999 * v[i][j] + 0.001 * gj * gj;
+            double mHat = m[i][j] / (1 - Math.pow(0.9, step));
+            double vHat = v[i][j] / (1 - Math.pow(0.999, step));
+            w[i][j] -= lr * mHat / (Math.sqrt(vHat) + 1e-8);
+          }
+          float[] got = params.get(i).getArray().toFloatArray();
+          for (int j = 0; j < got.length; j++) {
+            assertThat((double) got[j]).as("parameter %d[%d] after step %d", i, j, step).isCloseTo(w[i][j],
+                org.assertj.core.data.Offset.offset(1e-5));
+          }
+          // carry on from the float parameters, as the optimizer does
+          w[i] = toDouble(got);
+        }
+      }
+    }
+  }
+
+  private static double[] toDouble(float[] f) {
+    double[] d = new double[f.length];
+    for (int i = 0; i < f.length; i++) {
+      d[i] = f[i];
+    }
+    return d;
+  }
+
   private static List<Parameter> linear(NDManager manager) {
     Linear linear = Linear.builder().setUnits(3).build();
     linear.initialize(manager, DataType.FLOAT32, new Shape(1, 4));

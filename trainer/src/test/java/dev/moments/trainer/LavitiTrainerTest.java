@@ -96,6 +96,18 @@ class LavitiTrainerTest {
     Path out = tmp.resolve("curve");
     LavitiTrainer.Result r = LavitiTrainer.train(data, LavitiConfig.tiny(C, TEXT), options(out).withEpochs(1));
     assertThat(r.steps()).isEqualTo(4);
+    // each step's phases (bench train's profile): one row per step, each phase timed, in wall and CPU
+    assertThat(r.phaseMillis()).hasSize(4);
+    assertThat(r.phaseCpuMillis()).hasSize(4);
+    for (int s = 0; s < 4; s++) {
+      double[] phases = r.phaseMillis().get(s);
+      assertThat(phases).hasSize(LavitiTrainer.Result.PHASES.size());
+      assertThat(java.util.Arrays.stream(phases).min().orElseThrow()).isGreaterThanOrEqualTo(0);
+      // the phases are the step, split: together at most its wall time
+      assertThat(java.util.Arrays.stream(phases).sum()).isLessThanOrEqualTo(r.stepMillis().get(s) + 1e-6);
+      assertThat(phases[LavitiTrainer.Result.PHASES.indexOf("forward")]).isPositive();
+      assertThat(phases[LavitiTrainer.Result.PHASES.indexOf("backward")]).isPositive();
+    }
     List<String> csv = Files.readAllLines(out.resolve(TrainingCurve.CSV));
     assertThat(csv.get(0)).isEqualTo("step,loss,lr");
     assertThat(csv).hasSize(5);
