@@ -14,8 +14,9 @@ first, taken in name order, cycled): JPEG decode with PIL (Pillow's libjpeg-turb
 whose decode_jpeg would be the alternative, is not installed here), then preprocessing with torch
 ops on the batch as one tensor (uint8 HWC -> float NCHW, bicubic antialiased resize of the
 shortest edge to --size, centre crop, rounding to 8-bit values as PIL and the Java side do, scale
-and CLIP's mean/std), then the model and the L2 normalisation of its output. --warmup calls per
-batch size first (max(2, WARMUP // batch) calls; the DJL side does the same). Each JSON line then also has "cpu_seconds"
+and CLIP's mean/std), then the model and the L2 normalisation of its output, after max(2, WARMUP // batch)
+untimed calls per batch size (--warmup, default 8; the DJL side does the same). Each JSON line
+then also has "cpu_seconds"
 (time.process_time over the timed loop) and the seconds spent per stage: "decode_s",
 "preprocess_s", "model_s". --embeddings-out FILE writes the embeddings of the first images
 (as many as the first of --batches) as JSON (for the cross-check test).
