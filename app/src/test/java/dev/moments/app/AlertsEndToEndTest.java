@@ -38,7 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 12's acceptance through HTTP: a rule made with {@code POST /api/alerts} on a real serve
  * (MomentsServer on the real broker) is matched by the alerts service against moments on the
- * moments topic, and the alert is on {@code moments.alerts} once (read_committed): one true alert
+ * moments topic, and the alert is on {@code moments.alerts} once (read_committed), on the rule
+ * owner's Server-Sent Events stream once and POSTed once to the rule's webhook (a local receiver
+ * that checks the HMAC signature with the secret the creation answered): one true alert
  * for an event two overlapping windows see, none for an unrelated moment, none on a stream the rule
  * does not watch. The moments carry the serve encoder's own embeddings of sentences, so the
  * matching moment's cosine is 1.
@@ -72,10 +74,36 @@ class AlertsEndToEndTest {
       String minScore = String.format(java.util.Locale.ROOT, "%.6f", (near + 1) / 2);
       HttpClient http = HttpClient.newHttpClient();
       String base = "http://127.0.0.1:" + serve.port();
+      // a webhook receiver that records every POST (body and headers) and answers 200
+      List<String[]> hooked = new java.util.concurrent.CopyOnWriteArrayList<>();
+      com.sun.net.httpserver.HttpServer receiver =
+          com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+      receiver.createContext("/hook", ex -> {
+        byte[] body = ex.getRequestBody().readAllBytes();
+        hooked.add(new String[] {new String(body, java.nio.charset.StandardCharsets.UTF_8),
+            ex.getRequestHeaders().getFirst("X-Moments-Signature"), ex.getRequestHeaders().getFirst("X-Moments-Alert-Id")});
+        ex.sendResponseHeaders(200, -1);
+        ex.close();
+      });
+      receiver.start();
+      // the owner's live stream, open before anything fires: the data lines of its alert events
+      List<String> streamed = new java.util.concurrent.CopyOnWriteArrayList<>();
+      java.util.concurrent.CountDownLatch open = new java.util.concurrent.CountDownLatch(1);
+      var sse = http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/api/alerts/stream?token=kitchen-token"))
+          .header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofLines())
+          .thenAccept(r -> r.body().forEach(line -> {
+            open.countDown();
+            if (line.startsWith("data:")) {
+              streamed.add(line.substring(5).strip());
+            }
+          }));
+      assertThat(open.await(Patience.limit().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS))
+          .as("the alert stream answered").isTrue();
+      String hook = "http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook";
       HttpResponse<String> made = http.send(HttpRequest.newBuilder(URI.create(base + "/api/alerts"))
           .header("Authorization", "Bearer kitchen-token").header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString("{\"q\": \"" + EVENT + "\", \"minScore\": " + minScore + ","
-              + " \"cooldown\": \"60s\"}")).build(), HttpResponse.BodyHandlers.ofString());
+              + " \"cooldown\": \"60s\", \"webhook\": \"" + hook + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
       JsonNode rule = JSON.readTree(made.body());
       String ruleId = rule.get("id").asText();
@@ -113,6 +141,30 @@ class AlertsEndToEndTest {
         assertThat(a.startMs()).isEqualTo(T0 + 30_000);
         assertThat(a.endMs()).isEqualTo(T0 + 40_000);
         assertThat((double) a.score()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
+
+        // the same alert, once, on the owner's stream and at the webhook, signed with the rule's secret
+        Patience.await("the alert on the stream and at the webhook", Duration.ofMillis(200),
+            () -> !streamed.isEmpty() && !hooked.isEmpty());
+        HttpResponse<String> status = http.send(HttpRequest.newBuilder(URI.create(base + "/api/alerts/" + ruleId
+            + "/deliveries")).header("Authorization", "Bearer kitchen-token").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(status.statusCode()).as(status.body()).isEqualTo(200);
+        JsonNode delivered = JSON.readTree(status.body());
+        assertThat(delivered.get("delivered").asLong()).as(status.body()).isEqualTo(1);
+        assertThat(delivered.get("attempts").asLong()).as(status.body()).isEqualTo(1);
+        assertThat(streamed).hasSize(1);
+        assertThat(JSON.readTree(streamed.getFirst()).get("alertId").asText()).isEqualTo(a.alertId());
+        assertThat(hooked).hasSize(1);
+        String[] post = hooked.getFirst();
+        assertThat(post[2]).isEqualTo(a.alertId());
+        assertThat(JSON.readTree(post[0]).get("alertId").asText()).isEqualTo(a.alertId());
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(new javax.crypto.spec.SecretKeySpec(java.util.HexFormat.of().parseHex(rule.get("secret").asText()),
+            "HmacSHA256"));
+        assertThat(post[1]).isEqualTo("sha256=" + java.util.HexFormat.of().formatHex(
+            mac.doFinal(post[0].getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+      } finally {
+        sse.cancel(true);
+        receiver.stop(0);
       }
     }
   }
