@@ -19,14 +19,14 @@ import picocli.CommandLine;
  */
 class DeploymentFilesTest {
   private static final Path ROOT = ComposeFile.repositoryRoot();
-  private static final List<String> MOMENTS_SERVICES = List.of("featurize", "index", "serve", "ingest");
+  private static final List<String> MOMENTS_SERVICES = List.of("featurize", "index", "serve", "alerts", "ingest");
 
   @Test
   void compose_file_wires_kafka_and_every_service_by_the_flag_rule() throws Exception {
     // read as compose reads it (anchors, << merges, ${VAR:-default}) from a shell without MOMENTS_*
     ComposeFile compose = ComposeFile.load(ROOT.resolve("docker-compose.yml"), Map.of());
     Map<String, ComposeFile.Service> s = compose.services();
-    assertThat(s).containsKeys("kafka", "featurize", "index", "serve", "ingest");
+    assertThat(s).containsKeys("kafka", "featurize", "index", "serve", "alerts", "ingest");
     assertThat(compose.volumes()).contains("kafka-data", "models");
 
     ComposeFile.Service kafka = s.get("kafka");
