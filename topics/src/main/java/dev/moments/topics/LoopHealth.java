@@ -128,6 +128,35 @@ public final class LoopHealth {
     return wait;
   }
 
+  /**
+   * Runs a background loop: {@code iteration} again and again while {@code running} holds, {@link
+   * #ok} after each that returns, {@link #backOff} after a {@link org.apache.kafka.common.KafkaException}
+   * (retried), and the loop's end on a wakeup or interrupt ({@link #stopped} unless {@code running}
+   * turned false, i.e. a close) or on any other error ({@link #stopped}).
+   */
+  public void run(BooleanSupplier running, Runnable iteration) {
+    try {
+      while (running.getAsBoolean()) {
+        try {
+          iteration.run();
+          ok();
+        } catch (org.apache.kafka.common.errors.WakeupException
+            | org.apache.kafka.common.errors.InterruptException e) {
+          if (running.getAsBoolean()) {
+            stopped(e);
+          }
+          return;
+        } catch (org.apache.kafka.common.KafkaException e) {
+          if (!backOff(e, running)) {
+            return;
+          }
+        }
+      }
+    } catch (RuntimeException | Error e) {
+      stopped(e);
+    }
+  }
+
   /** The loop ended with an error it cannot retry (logged with its stack trace). */
   public void stopped(Throwable t) {
     log.error("{} stopped", name, t);

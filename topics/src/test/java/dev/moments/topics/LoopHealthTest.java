@@ -49,4 +49,30 @@ class LoopHealthTest {
     assertThat(h.status().state()).isEqualTo(LoopHealth.State.STOPPED);
     assertThat(h.status().reason()).isEqualTo("IllegalStateException: index is corrupt");
   }
+
+  @Test
+  void run_retries_kafka_errors_recovers_and_stops_on_another_error() {
+    LoopHealth h = new LoopHealth("t");
+    int[] calls = {0};
+    h.run(() -> true, () -> {
+      calls[0]++;
+      if (calls[0] == 1) {
+        throw new TimeoutException("broker away");
+      }
+      if (calls[0] == 2) {
+        assertThat(h.status().state()).isEqualTo(LoopHealth.State.DEGRADED);
+        return;
+      }
+      assertThat(h.status().state()).isEqualTo(LoopHealth.State.OK);
+      throw new IllegalStateException("broken");
+    });
+    assertThat(calls[0]).isEqualTo(3);
+    assertThat(h.status().state()).isEqualTo(LoopHealth.State.STOPPED);
+    assertThat(h.status().reason()).isEqualTo("IllegalStateException: broken");
+
+    LoopHealth closed = new LoopHealth("c");
+    closed.run(() -> false, () -> calls[0]++);
+    assertThat(calls[0]).isEqualTo(3);
+    assertThat(closed.status().state()).isEqualTo(LoopHealth.State.OK);
+  }
 }

@@ -13,11 +13,8 @@ import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.InterruptException;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
@@ -78,25 +75,7 @@ public final class AlertFeed implements AutoCloseable {
   }
 
   private void loop() {
-    try {
-      while (!closed.get()) {
-        try {
-          once();
-          health.ok();
-        } catch (WakeupException | InterruptException e) {
-          if (!closed.get()) {
-            health.stopped(e);
-          }
-          return;
-        } catch (KafkaException e) {
-          if (!health.backOff(e, () -> !closed.get())) {
-            return;
-          }
-        }
-      }
-    } catch (RuntimeException | Error e) {
-      health.stopped(e);
-    }
+    health.run(() -> !closed.get(), this::once);
   }
 
   private void once() {

@@ -41,8 +41,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.InterruptException;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
@@ -214,29 +212,17 @@ public final class WebhookDelivery implements AutoCloseable {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> parts) {}
       });
-      while (!closed.get()) {
-        try {
-          for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-            handle(r);
-          }
-          commitDone();
-          if (inFlight.get() >= config.maxInFlight()) {
-            consumer.pause(consumer.assignment());
-          } else if (!consumer.paused().isEmpty()) {
-            consumer.resume(consumer.paused());
-          }
-          health.ok();
-        } catch (WakeupException | InterruptException e) {
-          if (!closed.get()) {
-            health.stopped(e);
-          }
-          return;
-        } catch (KafkaException e) {
-          if (!health.backOff(e, () -> !closed.get())) {
-            return;
-          }
+      health.run(() -> !closed.get(), () -> {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          handle(r);
         }
-      }
+        commitDone();
+        if (inFlight.get() >= config.maxInFlight()) {
+          consumer.pause(consumer.assignment());
+        } else if (!consumer.paused().isEmpty()) {
+          consumer.resume(consumer.paused());
+        }
+      });
     } catch (RuntimeException | Error e) {
       health.stopped(e);
     } finally {

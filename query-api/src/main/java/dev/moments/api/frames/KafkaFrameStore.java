@@ -28,8 +28,6 @@ import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.InterruptException;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -240,25 +238,7 @@ public final class KafkaFrameStore implements FrameStore, AutoCloseable {
   }
 
   private void countLoop() {
-    try {
-      while (!closed.get()) {
-        try {
-          countOnce();
-          health.ok();
-        } catch (WakeupException | InterruptException e) {
-          if (!closed.get()) {
-            health.stopped(e);
-          }
-          return;
-        } catch (KafkaException e) {
-          if (!health.backOff(e, () -> !closed.get())) {
-            return;
-          }
-        }
-      }
-    } catch (RuntimeException | Error e) {
-      health.stopped(e);
-    }
+    health.run(() -> !closed.get(), this::countOnce);
   }
 
   private void countOnce() {
