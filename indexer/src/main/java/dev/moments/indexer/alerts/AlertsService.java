@@ -1,20 +1,16 @@
 package dev.moments.indexer.alerts;
 
+import dev.moments.indexer.stream.ExactlyOnceApp;
 import dev.moments.topics.DepartedProducers;
 import dev.moments.topics.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.ThreadMetadata;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,8 +31,7 @@ public final class AlertsService implements AutoCloseable {
   private final Path stateDir;
   private final Properties overrides;
   private final AlertsStats stats = new AlertsStats();
-  private volatile KafkaStreams streams;
-  private DepartedProducers fencer;
+  private volatile ExactlyOnceApp app;
 
   /** The default application id of {@code topics}: {@code <prefix>-alerts}. */
   public static String defaultApplicationId(Topics topics) {
@@ -65,14 +60,7 @@ public final class AlertsService implements AutoCloseable {
 
   /** The Kafka Streams properties the service runs with. */
   public Properties properties() {
-    Properties p = new Properties();
-    p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
-    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
-    p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    p.put("processing.exception.handler.global.enabled", true);
-    p.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
-    p.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
+    Properties p = ExactlyOnceApp.properties(applicationId, bootstrap, stateDir);
     // a killed instance's partitions move after 6 s (the broker's minimum), not Kafka's 45 s
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 6000);
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 1500);
@@ -84,41 +72,14 @@ public final class AlertsService implements AutoCloseable {
 
   /** Builds the topology and starts the app; returns without waiting for it to be RUNNING. */
   public synchronized void start() {
-    if (streams != null) {
+    if (app != null) {
       throw new IllegalStateException("alerts service already started");
     }
-    KafkaStreams s = new KafkaStreams(
-        AlertsTopology.build(new StreamsBuilder(), topics, stats, System::currentTimeMillis), properties());
-    DepartedProducers f = new DepartedProducers(bootstrap, applicationId, () -> self(s), "alerts");
-    s.setUncaughtExceptionHandler(e -> {
-      log.error("alerts stream thread failed; replacing it", e);
-      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-    });
-    s.setStateListener((now, before) -> {
-      log.info("alerts {}: {} -> {}", applicationId, before, now);
-      if (now == KafkaStreams.State.REBALANCING) {
-        f.request(); // abort a killed instance's open transaction (it holds back read_committed readers)
-      }
-    });
-    s.start();
-    streams = s;
-    fencer = f;
+    app = ExactlyOnceApp.start("alerts", bootstrap,
+        AlertsTopology.build(new StreamsBuilder(), topics, stats, System::currentTimeMillis), properties(),
+        (s, now) -> { });
     log.info("alerts {} started: {} x {} -> {}", applicationId, topics.moments().name(),
         topics.alertRules().name(), topics.alerts().name());
-  }
-
-  private Optional<String> self(KafkaStreams s) {
-    try {
-      for (ThreadMetadata t : s.metadataForLocalThreads()) {
-        Optional<String> id = DepartedProducers.instance(applicationId, t.consumerClientId());
-        if (id.isPresent()) {
-          return id;
-        }
-      }
-    } catch (IllegalStateException e) {
-      // not running
-    }
-    return Optional.empty();
   }
 
   /** The matcher's counters. */
@@ -128,31 +89,22 @@ public final class AlertsService implements AutoCloseable {
 
   /** The app's state, or null before {@link #start()}. */
   public KafkaStreams.State state() {
-    KafkaStreams s = streams;
-    return s == null ? null : s.state();
+    ExactlyOnceApp a = app;
+    return a == null ? null : a.state();
   }
 
-  /** Blocks until the app is RUNNING or the timeout passes; true when running. */
+  /** Blocks until the app is RUNNING or the timeout passes; true when running (false before start). */
   public boolean awaitRunning(Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (state() == KafkaStreams.State.RUNNING) {
-        return true;
-      }
-      Thread.sleep(50);
-    }
-    return state() == KafkaStreams.State.RUNNING;
+    ExactlyOnceApp a = app;
+    return a != null && a.awaitRunning(timeout);
   }
 
   /** Stops the app cleanly (commits, closes stores) and leaves the group. */
   @Override
   public synchronized void close() {
-    if (streams != null) {
-      streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-          .withTimeout(Duration.ofSeconds(30)));
-      streams = null;
-      fencer.close();
-      fencer = null;
+    if (app != null) {
+      app.close();
+      app = null;
     }
   }
 }

@@ -1,6 +1,5 @@
 package dev.moments.indexer.stream;
 
-import dev.moments.topics.DepartedProducers;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
@@ -9,7 +8,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.Set;
@@ -20,13 +18,11 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TaskMetadata;
 import org.apache.kafka.streams.ThreadMetadata;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,8 +49,7 @@ public final class IndexerService implements AutoCloseable {
   private final IndexerModel model;
   private final Path stateDir;
   private final Properties overrides;
-  private volatile KafkaStreams streams;
-  private DepartedProducers fencer;
+  private volatile ExactlyOnceApp app;
   /**
    * The owned partitions last logged (guarded by itself, not by this: the state listener runs on
    * stream threads that close() waits for while holding this).
@@ -81,15 +76,7 @@ public final class IndexerService implements AutoCloseable {
 
   /** The Kafka Streams properties the service runs with. */
   public Properties properties() {
-    Properties p = new Properties();
-    p.put(StreamsConfig.APPLICATION_ID_CONFIG, cfg.applicationId());
-    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
-    p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    // the 5.0 default now (no global stores here); silences Streams' start-up nag about it
-    p.put("processing.exception.handler.global.enabled", true);
-    p.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
-    p.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
+    Properties p = ExactlyOnceApp.properties(cfg.applicationId(), bootstrap, stateDir);
     // Model inference over a long window can take seconds; keep transactions alive through it.
     p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), 60_000);
     p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 8 * 1024 * 1024);
@@ -103,31 +90,16 @@ public final class IndexerService implements AutoCloseable {
 
   /** Builds the topology and starts the app; returns without waiting for it to be RUNNING. */
   public synchronized void start() {
-    if (streams != null) {
+    if (app != null) {
       throw new IllegalStateException("indexer already started");
     }
-    StreamsBuilder builder = new StreamsBuilder();
-    KafkaStreams s = new KafkaStreams(IndexerTopology.build(builder, cfg, model), properties());
-    DepartedProducers f = new DepartedProducers(bootstrap, cfg.applicationId(), () -> self(s), "indexer");
-    s.setUncaughtExceptionHandler(e -> {
-      log.error("indexer stream thread failed; replacing it", e);
-      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-    });
-    s.setStateListener((now, before) -> {
-      log.info("indexer {}: {} -> {}", cfg.applicationId(), before, now);
-      if (now == KafkaStreams.State.REBALANCING) {
-        // tasks may have come from a killed instance: abort its open transaction, which would
-        // hold back every read_committed reader of its partitions (and this instance's restore)
-        f.request();
-      }
-      if (now == KafkaStreams.State.RUNNING || now == KafkaStreams.State.NOT_RUNNING
-          || now == KafkaStreams.State.ERROR) {
-        logOwnership(s);
-      }
-    });
-    s.start();
-    streams = s;
-    fencer = f;
+    app = ExactlyOnceApp.start("indexer", bootstrap, IndexerTopology.build(new StreamsBuilder(), cfg, model),
+        properties(), (s, now) -> {
+          if (now == KafkaStreams.State.RUNNING || now == KafkaStreams.State.NOT_RUNNING
+              || now == KafkaStreams.State.ERROR) {
+            logOwnership(s);
+          }
+        });
     log.info("indexer {} started: window {} hop {} idle flush {} lateness {} model {}",
         cfg.applicationId(), cfg.window(), cfg.hop(), cfg.idleFlush(), cfg.lateness(),
         model.modelId());
@@ -140,10 +112,11 @@ public final class IndexerService implements AutoCloseable {
    * neither runs nor rebalances, and after {@link #close()}.
    */
   public Map<TopicPartition, OptionalLong> partitionLags() {
-    KafkaStreams s = streams;
-    if (s == null) {
+    ExactlyOnceApp a = app;
+    if (a == null) {
       return Map.of();
     }
+    KafkaStreams s = a.streams();
     Set<TopicPartition> owned = owned(s);
     if (owned.isEmpty()) {
       return Map.of();
@@ -188,21 +161,6 @@ public final class IndexerService implements AutoCloseable {
     return owned;
   }
 
-  /** This instance's process id (the UUID in its client and transactional ids), when it runs. */
-  private Optional<String> self(KafkaStreams s) {
-    try {
-      for (ThreadMetadata t : s.metadataForLocalThreads()) {
-        Optional<String> id = DepartedProducers.instance(cfg.applicationId(), t.consumerClientId());
-        if (id.isPresent()) {
-          return id;
-        }
-      }
-    } catch (IllegalStateException e) {
-      // not running
-    }
-    return Optional.empty();
-  }
-
   /** Logs the owned partitions when they changed since the last time. */
   private void logOwnership(KafkaStreams s) {
     Set<Integer> now = owned(s).stream().map(TopicPartition::partition)
@@ -219,20 +177,14 @@ public final class IndexerService implements AutoCloseable {
 
   /** The app's state, or null before {@link #start()}. */
   public KafkaStreams.State state() {
-    KafkaStreams s = streams;
-    return s == null ? null : s.state();
+    ExactlyOnceApp a = app;
+    return a == null ? null : a.state();
   }
 
-  /** Blocks until the app is RUNNING or the timeout passes; true when running. */
+  /** Blocks until the app is RUNNING or the timeout passes; true when running (false before start). */
   public boolean awaitRunning(Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (state() == KafkaStreams.State.RUNNING) {
-        return true;
-      }
-      Thread.sleep(50);
-    }
-    return state() == KafkaStreams.State.RUNNING;
+    ExactlyOnceApp a = app;
+    return a != null && a.awaitRunning(timeout);
   }
 
   /**
@@ -242,13 +194,9 @@ public final class IndexerService implements AutoCloseable {
    */
   @Override
   public synchronized void close() {
-    if (streams != null) {
-      streams.close(org.apache.kafka.streams.CloseOptions
-          .groupMembershipOperation(org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-          .withTimeout(Duration.ofSeconds(30)));
-      streams = null;
-      fencer.close();
-      fencer = null;
+    if (app != null) {
+      app.close();
+      app = null;
     }
   }
 }
