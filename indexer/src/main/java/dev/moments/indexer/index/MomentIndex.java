@@ -430,57 +430,71 @@ public final class MomentIndex implements AutoCloseable {
         if (!holdsMomentsLike(searcher, q)) {
           return List.of();
         }
-        BooleanQuery.Builder b = new BooleanQuery.Builder();
-        b.add(new TermQuery(new Term(F_STREAM, streamId)), BooleanClause.Occur.FILTER);
-        if (toMs != null) {
-          b.add(LongPoint.newRangeQuery(F_START, Long.MIN_VALUE, toMs), BooleanClause.Occur.FILTER);
-        }
-        if (fromMs != null) {
-          b.add(LongPoint.newRangeQuery(F_END, fromMs, Long.MAX_VALUE), BooleanClause.Occur.FILTER);
-        }
-        Weight w = searcher.createWeight(searcher.rewrite(b.build()), ScoreMode.COMPLETE_NO_SCORES, 1f);
         List<MomentHit> out = new ArrayList<>();
-        for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
-          Scorer scorer = w.scorer(ctx);
-          FloatVectorValues vectors = ctx.reader().getFloatVectorValues(F_VECTOR);
-          if (scorer == null || vectors == null) {
-            continue;
+        scanStream(searcher, streamId, fromMs, toMs, (id, startMs, endMs, score, v) -> {
+          double dot = 0;
+          for (int i = 0; i < v.length; i++) {
+            dot += (double) q[i] * v[i];
           }
-          KnnVectorValues.DocIndexIterator vit = vectors.iterator();
-          StoredFields stored = ctx.reader().storedFields();
-          BinaryDocValues ids = DocValues.getBinary(ctx.reader(), F_ID_DV);
-          NumericDocValues scores = DocValues.getNumeric(ctx.reader(), F_SCORE_DV);
-          SortedNumericDocValues starts = DocValues.getSortedNumeric(ctx.reader(), F_START);
-          SortedNumericDocValues ends = DocValues.getSortedNumeric(ctx.reader(), F_END);
-          Bits live = ctx.reader().getLiveDocs();
-          DocIdSetIterator it = scorer.iterator();
-          for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
-            if ((live != null && !live.get(doc)) || vit.docID() > doc || vit.advance(doc) != doc) {
-              continue;
-            }
-            float[] v = vectors.vectorValue(vit.index());
-            double dot = 0;
-            for (int i = 0; i < v.length; i++) {
-              dot += (double) q[i] * v[i];
-            }
-            if (ids.advanceExact(doc) && scores.advanceExact(doc) && starts.advanceExact(doc) && ends.advanceExact(doc)) {
-              out.add(new MomentHit(ids.binaryValue().utf8ToString(), streamId, starts.nextValue(), ends.nextValue(),
-                  (float) dot, Float.intBitsToFloat((int) scores.longValue()), null));
-            } else { // written before the doc values: stored fields (slower)
-              Document d = stored.document(doc);
-              out.add(new MomentHit(d.get(F_ID), d.get(F_STREAM),
-                  d.getField(F_START).numericValue().longValue(),
-                  d.getField(F_END).numericValue().longValue(), (float) dot,
-                  d.getField(F_SCORE).numericValue().floatValue(), null));
-            }
-          }
-        }
+          out.add(new MomentHit(id, streamId, startMs, endMs, (float) dot, score, null));
+        });
         return out;
       } finally {
         searchers.release(searcher);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the moments of stream " + streamId + " at " + path, e);
+    }
+  }
+
+  /** One live moment as {@link #scanStream} reads it; {@code vector} is valid during the call only. */
+  private interface MomentVisitor {
+    void visit(String id, long startMs, long endMs, float score, float[] vector);
+  }
+
+  /**
+   * Visits every live moment of {@code streamId} overlapping {@code [fromMs, toMs]} (null =
+   * unbounded), read from doc values (stored fields for documents written before them).
+   */
+  private static void scanStream(IndexSearcher searcher, String streamId, Long fromMs, Long toMs,
+      MomentVisitor visitor) throws IOException {
+    BooleanQuery.Builder b = new BooleanQuery.Builder();
+    b.add(new TermQuery(new Term(F_STREAM, streamId)), BooleanClause.Occur.FILTER);
+    if (toMs != null) {
+      b.add(LongPoint.newRangeQuery(F_START, Long.MIN_VALUE, toMs), BooleanClause.Occur.FILTER);
+    }
+    if (fromMs != null) {
+      b.add(LongPoint.newRangeQuery(F_END, fromMs, Long.MAX_VALUE), BooleanClause.Occur.FILTER);
+    }
+    Weight w = searcher.createWeight(searcher.rewrite(b.build()), ScoreMode.COMPLETE_NO_SCORES, 1f);
+    for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
+      Scorer scorer = w.scorer(ctx);
+      FloatVectorValues vectors = ctx.reader().getFloatVectorValues(F_VECTOR);
+      if (scorer == null || vectors == null) {
+        continue;
+      }
+      KnnVectorValues.DocIndexIterator vit = vectors.iterator();
+      StoredFields stored = ctx.reader().storedFields();
+      BinaryDocValues ids = DocValues.getBinary(ctx.reader(), F_ID_DV);
+      NumericDocValues scores = DocValues.getNumeric(ctx.reader(), F_SCORE_DV);
+      SortedNumericDocValues starts = DocValues.getSortedNumeric(ctx.reader(), F_START);
+      SortedNumericDocValues ends = DocValues.getSortedNumeric(ctx.reader(), F_END);
+      Bits live = ctx.reader().getLiveDocs();
+      DocIdSetIterator it = scorer.iterator();
+      for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
+        if ((live != null && !live.get(doc)) || vit.docID() > doc || vit.advance(doc) != doc) {
+          continue;
+        }
+        float[] v = vectors.vectorValue(vit.index());
+        if (ids.advanceExact(doc) && scores.advanceExact(doc) && starts.advanceExact(doc) && ends.advanceExact(doc)) {
+          visitor.visit(ids.binaryValue().utf8ToString(), starts.nextValue(), ends.nextValue(),
+              Float.intBitsToFloat((int) scores.longValue()), v);
+        } else { // written before the doc values: stored fields (slower)
+          Document d = stored.document(doc);
+          visitor.visit(d.get(F_ID), d.getField(F_START).numericValue().longValue(),
+              d.getField(F_END).numericValue().longValue(), d.getField(F_SCORE).numericValue().floatValue(), v);
+        }
+      }
     }
   }
 
@@ -705,33 +719,10 @@ public final class MomentIndex implements AutoCloseable {
       searchers.maybeRefreshBlocking();
       IndexSearcher searcher = searchers.acquire();
       try {
-        BooleanQuery.Builder b = new BooleanQuery.Builder();
-        b.add(new TermQuery(new Term(F_STREAM, stream)), BooleanClause.Occur.FILTER);
-        b.add(LongPoint.newRangeQuery(F_END, from, Long.MAX_VALUE), BooleanClause.Occur.FILTER);
-        Weight w = searcher.createWeight(searcher.rewrite(b.build()), ScoreMode.COMPLETE_NO_SCORES, 1f);
         List<Kept> found = new ArrayList<>();
-        for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
-          Scorer scorer = w.scorer(ctx);
-          FloatVectorValues vectors = ctx.reader().getFloatVectorValues(F_VECTOR);
-          if (scorer == null || vectors == null) {
-            continue;
-          }
-          KnnVectorValues.DocIndexIterator vit = vectors.iterator();
-          StoredFields stored = ctx.reader().storedFields();
-          Bits live = ctx.reader().getLiveDocs();
-          DocIdSetIterator it = scorer.iterator();
-          for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
-            if ((live != null && !live.get(doc)) || vit.docID() > doc || vit.advance(doc) != doc) {
-              continue;
-            }
-            Document d = stored.document(doc);
-            String id = d.get(F_ID);
-            // the indexer's ids are <window id>/<slot> (MomentRecord.idFor); the window is not stored
-            String window = id.substring(0, Math.max(0, id.lastIndexOf('/')));
-            found.add(new Kept(id, window, d.getField(F_START).numericValue().longValue(),
-                d.getField(F_END).numericValue().longValue(), vectors.vectorValue(vit.index()).clone()));
-          }
-        }
+        // the indexer's ids are <window id>/<slot> (MomentRecord.idFor); the window is not stored
+        scanStream(searcher, stream, from, null, (id, s0, e0, score, v) -> found.add(
+            new Kept(id, id.substring(0, Math.max(0, id.lastIndexOf('/'))), s0, e0, v.clone())));
         found.sort(Comparator.comparingLong(Kept::startMs).thenComparing(Kept::id));
         for (Kept x : found) {
           k.byId.put(x.id(), x);
