@@ -2,8 +2,8 @@ package dev.moments.api.alerts;
 
 import dev.moments.topics.AlertRecord;
 import dev.moments.topics.LoopHealth;
+import dev.moments.topics.TopicPartitions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -13,7 +13,6 @@ import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -103,12 +102,8 @@ public final class AlertFeed implements AutoCloseable {
   }
 
   private void refresh() {
-    List<PartitionInfo> infos = consumer.partitionsFor(topic, CALL_TIMEOUT);
-    if (infos != null && infos.size() > assigned.size()) {
-      List<TopicPartition> now = infos.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-      List<TopicPartition> added = new ArrayList<>(now);
-      added.removeAll(assigned);
-      consumer.assign(now);
+    List<TopicPartition> added = TopicPartitions.assignNew(consumer, topic, CALL_TIMEOUT);
+    if (!added.isEmpty()) {
       if (firstLook) {
         consumer.seekToEnd(added);
       } else {
@@ -117,7 +112,7 @@ public final class AlertFeed implements AutoCloseable {
       for (TopicPartition tp : added) {
         consumer.position(tp, CALL_TIMEOUT); // resolves the seek now: "live" starts here
       }
-      assigned = now;
+      assigned = List.copyOf(consumer.assignment());
     }
     if (firstLook) {
       LOG.info("alerts feed of {} live from the end of {} partitions", topic, assigned.size());

@@ -2,6 +2,7 @@ package dev.moments.api.alerts;
 
 import dev.moments.topics.AlertRule;
 import dev.moments.topics.LoopHealth;
+import dev.moments.topics.TopicPartitions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,7 +17,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -169,14 +169,10 @@ final class AlertRuleCache implements AutoCloseable {
   }
 
   private void refresh() {
-    List<PartitionInfo> infos = consumer.partitionsFor(topic, CALL_TIMEOUT);
-    if (infos != null && infos.size() > assigned.size()) {
-      List<TopicPartition> now = infos.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-      List<TopicPartition> added = new ArrayList<>(now);
-      added.removeAll(assigned);
-      consumer.assign(now);
+    List<TopicPartition> added = TopicPartitions.assignNew(consumer, topic, CALL_TIMEOUT);
+    if (!added.isEmpty()) {
       consumer.seekToBeginning(added);
-      assigned = now;
+      assigned = List.copyOf(consumer.assignment());
     }
   }
 

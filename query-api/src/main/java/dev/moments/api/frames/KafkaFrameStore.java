@@ -1,6 +1,7 @@
 package dev.moments.api.frames;
 
 import dev.moments.topics.LoopHealth;
+import dev.moments.topics.TopicPartitions;
 import dev.moments.topics.Topics;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -26,7 +27,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -273,14 +273,10 @@ public final class KafkaFrameStore implements FrameStore, AutoCloseable {
   // Partitions (added ones are read from the beginning), end offsets (the first time: where the
   // first pass ends) and first offsets (frames below them were deleted by retention).
   private void refresh() {
-    List<PartitionInfo> infos = counter.partitionsFor(topic, CALL_TIMEOUT);
-    if (infos != null && infos.size() > assigned.size()) {
-      List<TopicPartition> now = infos.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-      List<TopicPartition> added = new ArrayList<>(now);
-      added.removeAll(assigned);
-      counter.assign(now);
+    List<TopicPartition> added = TopicPartitions.assignNew(counter, topic, CALL_TIMEOUT);
+    if (!added.isEmpty()) {
       counter.seekToBeginning(added);
-      assigned = now;
+      assigned = List.copyOf(counter.assignment());
     }
     if (assigned.isEmpty()) {
       return;
