@@ -5,8 +5,6 @@ import dev.moments.indexer.alerts.AlertsStats;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,25 +31,14 @@ final class AlertsCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     broker.ensureTopics();
     String id = applicationId != null ? applicationId : AlertsService.defaultApplicationId(broker.topics());
-    CountDownLatch stop = new CountDownLatch(1);
-    CountDownLatch closed = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      stop.countDown();
-      try {
-        closed.await(60, TimeUnit.SECONDS); // let the clean shutdown below finish
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "alerts-shutdown"));
-    try (AlertsService service = new AlertsService(broker.bootstrap(), broker.topics(), id, stateDir, new Properties())) {
+    try (UntilStopped lifetime = new UntilStopped("alerts");
+        AlertsService service = new AlertsService(broker.bootstrap(), broker.topics(), id, stateDir, new Properties())) {
       service.start();
       System.out.println("matching " + broker.topics().moments().name() + " against "
           + broker.topics().alertRules().name() + " -> " + broker.topics().alerts().name() + ". Ctrl-C to stop.");
       try (ServiceMetrics endpoint = metrics.startIfAsked("alerts", () -> scrape(service))) {
-        stop.await();
+        lifetime.await();
       }
-    } finally {
-      closed.countDown();
     }
     return 0;
   }

@@ -8,8 +8,6 @@ import dev.moments.model.LavitiModel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -69,27 +67,15 @@ final class IndexCommand implements Callable<Integer> {
         cfg = cfg.withApplicationId(applicationId);
       }
       broker.ensureTopics();
-      CountDownLatch stop = new CountDownLatch(1);
-      CountDownLatch closed = new CountDownLatch(1);
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        stop.countDown();
-        try {
-          closed.await(60, TimeUnit.SECONDS); // let the clean shutdown below finish
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }, "index-shutdown"));
-      try (IndexerService service =
-          new IndexerService(broker.bootstrap(), cfg, IndexerModel.of(laviti), stateDir)) {
+      try (UntilStopped lifetime = new UntilStopped("index");
+          IndexerService service = new IndexerService(broker.bootstrap(), cfg, IndexerModel.of(laviti), stateDir)) {
         service.start();
         System.out.println("indexing " + cfg.topics().features().name() + " -> "
             + cfg.topics().moments().name() + " with model " + laviti.modelId() + " from " + dir
             + " (window " + window + ", hop " + hop + "). Ctrl-C to stop.");
         try (ServiceMetrics endpoint = metrics.startIfAsked("index", () -> scrape(service))) {
-          stop.await();
+          lifetime.await();
         }
-      } finally {
-        closed.countDown();
       }
     }
     return 0;
