@@ -38,12 +38,13 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 12's acceptance through HTTP: a rule made with {@code POST /api/alerts} on a real serve
  * (MomentsServer on the real broker) is matched by the alerts service against moments on the
- * moments topic, and the alert is on {@code moments.alerts} once (read_committed), on the rule
+ * frames of the features topic and the moments of the moments topic, and the alert is on {@code moments.alerts} once (read_committed), on the rule
  * owner's Server-Sent Events stream once and POSTed once to the rule's webhook (a local receiver
  * that checks the HMAC signature with the secret the creation answered): one true alert
  * for an event two overlapping windows see, none for an unrelated moment, none on a stream the rule
- * does not watch. The moments carry the serve encoder's own embeddings of sentences, so the
- * matching moment's cosine is 1.
+ * does not watch. The moments carry the serve encoder's own embeddings of sentences (the event's
+ * cosine is 1), the frames the event's embedding during the event and vectors orthogonal to it
+ * elsewhere.
  */
 class AlertsEndToEndTest {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -65,13 +66,18 @@ class AlertsEndToEndTest {
       float[] event = serve.encoder().encode(EVENT);
       float[] other = serve.encoder().encode("washing a red cup in the sink");
       float[] end = serve.encoder().encode("a red fire truck drives by");
-      // the bundled text encoder puts unrelated sentences close: the threshold sits between the
-      // unrelated moments' cosines and the event's (1)
-      double near = Math.max(Math.max(dot(event, other), dot(event, end)), dot(end, other));
+      // the bundled text encoder puts unrelated sentences close (cosines printed): the frames
+      // are made of the event's embedding, the sentinel's with the event's part taken out, and a
+      // scene vector orthogonal to both, so that the event rule sees frames like it only during
+      // the event and the sentinel rule sees its own frames at 100..110 s
       System.out.printf("cosines: event.other %.4f event.end %.4f end.other %.4f%n", dot(event, other),
           dot(event, end), dot(end, other));
-      assertThat(near).isLessThan(0.999);
-      String minScore = String.format(java.util.Locale.ROOT, "%.6f", (near + 1) / 2);
+      float[] endFrame = orthogonal(end, event);
+      float[] sceneFrame = orthogonal(orthogonal(other, event), endFrame);
+      double sentinelCos = dot(end, endFrame);
+      assertThat(sentinelCos).isGreaterThan(0.01);
+      String minScore = "0.5";
+      String sentinelMinScore = String.format(java.util.Locale.ROOT, "%.6f", sentinelCos / 2);
       HttpClient http = HttpClient.newHttpClient();
       String base = "http://127.0.0.1:" + serve.port();
       // a webhook receiver that records every POST (body and headers) and answers 200
@@ -111,11 +117,21 @@ class AlertsEndToEndTest {
       // a sentinel rule of the '*' token on every stream marks the end of each stream's moments
       HttpResponse<String> sentinel = http.send(HttpRequest.newBuilder(URI.create(base + "/api/alerts"))
           .header("Authorization", "Bearer admin")
-          .POST(HttpRequest.BodyPublishers.ofString("{\"q\": \"a red fire truck drives by\", \"minScore\": " + minScore + ","
+          .POST(HttpRequest.BodyPublishers.ofString("{\"q\": \"a red fire truck drives by\", \"minScore\": " + sentinelMinScore + ","
               + " \"cooldown\": 0}")).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(sentinel.statusCode()).as(sentinel.body()).isEqualTo(201);
       String sentinelId = JSON.readTree(sentinel.body()).get("id").asText();
 
+      // frames at 1 fps, 0..121 s, on both streams: the event at 30..40 s, the sentinel at 100..110 s
+      List<ProducerRecord<String, byte[]>> frames = new ArrayList<>();
+      for (int t = 0; t <= 121; t++) {
+        float[] f = t >= 30 && t < 40 ? event : t >= 100 && t < 110 ? endFrame : sceneFrame;
+        for (String stream : List.of("kitchen", "garage")) {
+          frames.add(new ProducerRecord<>(topics.features().name(), null, T0 + t * 1000L, stream,
+              new dev.moments.topics.FeatureRecord("bundled", f).toBytes()));
+        }
+      }
+      // 60 s windows every 30 s
       List<MomentRecord> ms = List.of(
           moment("kitchen", 0, 0, 10, 20, other),
           moment("kitchen", 0, 1, 30, 40, event),  // the event, first seen: the alert
@@ -125,22 +141,24 @@ class AlertsEndToEndTest {
           moment("garage", 60, 0, 100, 110, end));
       try (AlertsService alerts = new AlertsService(bootstrap, topics, tmp.resolve("alerts-state"))) {
         alerts.start();
+        send(bootstrap, frames);
         produce(bootstrap, topics, ms);
         List<AlertRecord>[] got = new List[1];
         Patience.await("the sentinel alerts of both streams", Duration.ofMillis(200), () -> {
           got[0] = readCommitted(bootstrap, topics);
-          return got[0].stream().filter(a -> a.ruleId().equals(sentinelId)).count() == 2;
+          return got[0].stream().filter(a -> a.ruleId().equals(sentinelId) && a.startMs() >= T0 + 95_000).count() == 2;
         });
         List<AlertRecord> fired = got[0].stream().filter(a -> a.ruleId().equals(ruleId)).toList();
         assertThat(fired).hasSize(1);
         AlertRecord a = fired.getFirst();
+        // the event is exactly the first window's moment (the served search's best span of it)
         assertThat(a.alertId()).isEqualTo(ruleId + "/kitchen/" + T0 + "/1");
         assertThat(a.streamId()).isEqualTo("kitchen");
         assertThat(a.q()).isEqualTo(EVENT);
         assertThat(a.owner()).isEqualTo(serve.alertRules().get(ruleId).orElseThrow().owner()).startsWith("sha256:");
         assertThat(a.startMs()).isEqualTo(T0 + 30_000);
         assertThat(a.endMs()).isEqualTo(T0 + 40_000);
-        assertThat((double) a.score()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
+        assertThat(a.score()).isGreaterThan(0.9f);  // the fused score: frame contrast + 0.05 x cosine 1
 
         // the same alert, once, on the owner's stream and at the webhook, signed with the rule's secret
         Patience.await("the alert on the stream and at the webhook", Duration.ofMillis(200),
@@ -183,14 +201,37 @@ class AlertsEndToEndTest {
         T0 + endSec * 1000L, e, 0.9f, MomentRecord.windowIdFor(stream, ws), "model");
   }
 
+  /** {@code v} with its component along unit {@code u} removed, L2-normalised. */
+  static float[] orthogonal(float[] v, float[] u) {
+    double d = dot(v, u) / dot(u, u);
+    float[] out = new float[v.length];
+    double n = 0;
+    for (int i = 0; i < v.length; i++) {
+      out[i] = (float) (v[i] - d * u[i]);
+      n += (double) out[i] * out[i];
+    }
+    for (int i = 0; i < v.length; i++) {
+      out[i] /= (float) Math.sqrt(n);
+    }
+    return out;
+  }
+
+  /** Moments with their window's end (60 s windows) as timestamp, as the indexer writes them. */
   static void produce(String bootstrap, Topics topics, List<MomentRecord> ms) {
+    List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
+    for (MomentRecord m : ms) {
+      long ws = Long.parseLong(m.windowId().substring(m.windowId().lastIndexOf('/') + 1));
+      out.add(new ProducerRecord<>(topics.moments().name(), null, ws + 60_000, m.streamId(), m.toBytes()));
+    }
+    send(bootstrap, out);
+  }
+
+  static void send(String bootstrap, List<ProducerRecord<String, byte[]>> records) {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
-      for (MomentRecord m : ms) {
-        producer.send(new ProducerRecord<>(topics.moments().name(), null, m.endMs(), m.streamId(), m.toBytes()));
-      }
+      records.forEach(producer::send);
       producer.flush();
     }
   }

@@ -30,6 +30,7 @@ public final class AlertsService implements AutoCloseable {
   private final String applicationId;
   private final Path stateDir;
   private final Properties overrides;
+  private final AlertsConfig config;
   private final AlertsStats stats = new AlertsStats();
   private volatile ExactlyOnceApp app;
 
@@ -48,6 +49,13 @@ public final class AlertsService implements AutoCloseable {
    */
   public AlertsService(String bootstrap, Topics topics, String applicationId, Path stateDir,
       Properties overrides) {
+    this(bootstrap, topics, applicationId, stateDir, overrides, AlertsConfig.DEFAULTS);
+  }
+
+  /** As above, ranking as {@code config} says. */
+  public AlertsService(String bootstrap, Topics topics, String applicationId, Path stateDir,
+      Properties overrides, AlertsConfig config) {
+    this.config = Objects.requireNonNull(config, "config");
     this.bootstrap = Objects.requireNonNull(bootstrap, "bootstrap");
     this.topics = Objects.requireNonNull(topics, "topics");
     this.applicationId = Objects.requireNonNull(applicationId, "applicationId");
@@ -76,10 +84,11 @@ public final class AlertsService implements AutoCloseable {
       throw new IllegalStateException("alerts service already started");
     }
     app = ExactlyOnceApp.start("alerts", bootstrap,
-        AlertsTopology.build(new StreamsBuilder(), topics, stats, System::currentTimeMillis), properties(),
+        AlertsTopology.build(new StreamsBuilder(), topics, config, stats, System::currentTimeMillis), properties(),
         (s, now) -> { });
-    log.info("alerts {} started: {} x {} -> {}", applicationId, topics.moments().name(),
-        topics.alertRules().name(), topics.alerts().name());
+    log.info("alerts {} started: {} + {} x {} -> {} ({} ranker, {} s horizon)", applicationId,
+        topics.features().name(), topics.moments().name(), topics.alertRules().name(), topics.alerts().name(),
+        config.ranker(), config.horizonSec());
   }
 
   /** The matcher's counters. */

@@ -4,6 +4,7 @@ import dev.moments.topics.AlertRecord;
 import dev.moments.topics.AlertRule;
 import dev.moments.topics.Topics;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.function.LongSupplier;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -22,10 +23,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The alert matcher's topology: {@code <prefix>.alert-rules} (compacted) fills a global store of
  * the rules on every instance (read from the beginning at start-up, before any moment is
- * matched); {@code <prefix>.moments} (key stream id, read as bytes so that no record fails
- * deserialization) goes through the {@link AlertMatcher}, which keeps the last alert per (rule,
- * stream) in a persistent store (changelogged; the stream id is the key of the moments, so this
- * state lives with the stream's partition); alerts go to {@code <prefix>.alerts}, key stream id.
+ * matched); {@code <prefix>.features} and {@code <prefix>.moments} (key stream id, read as bytes
+ * so that no record fails deserialization; one source, so partition p of both goes to one task)
+ * go through the {@link AlertMatcher}, which keeps each stream's recent frame evidence and
+ * moments, the streams due for evaluation and the last alert per (rule, stream) in persistent
+ * stores (changelogged; the stream id is the key of both inputs, so this state lives with the
+ * stream's partition); alerts go to {@code <prefix>.alerts}, key stream id.
  *
  * <p>A rule applies to the moments the matcher reads after the rule reached it: a rule made while
  * the matcher lags also sees the lagging moments; the matcher never goes back to moments it has
@@ -36,22 +39,37 @@ public final class AlertsTopology {
   public static final String RULES_STORE = "alerts-rules";
   /** The last alert of each (rule, stream): key {@link AlertSuppression#key}, value its bytes. */
   public static final String FIRED_STORE = "alerts-fired";
+  /** Each stream's recent per-second frame evidence ({@link AlertEvidence}). */
+  public static final String EVIDENCE_STORE = "alerts-evidence";
+  /** The moments still in each stream's horizon: key stream NUL moment id, value the record. */
+  public static final String MOMENTS_STORE = "alerts-moments";
+  /** Streams with moments not yet evaluated: key stream id, value the newest window id. */
+  public static final String DUE_STORE = "alerts-due";
 
   private AlertsTopology() {}
 
   /** Adds the matcher to {@code builder} and returns the built topology. */
   public static Topology build(StreamsBuilder builder, Topics topics, AlertsStats stats, LongSupplier clock) {
+    return build(builder, topics, AlertsConfig.DEFAULTS, stats, clock);
+  }
+
+  /** Adds the matcher, ranking as {@code config} says, to {@code builder}; returns the topology. */
+  public static Topology build(StreamsBuilder builder, Topics topics, AlertsConfig config, AlertsStats stats,
+      LongSupplier clock) {
     builder.addGlobalStore(
         Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RULES_STORE), Serdes.String(),
             Serdes.ByteArray()).withLoggingDisabled(),
         topics.alertRules().name(),
         Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("alert-rules"),
         () -> new RuleLoader(stats));
-    builder.addStateStore(Stores.keyValueStoreBuilder(
-        Stores.persistentKeyValueStore(FIRED_STORE), Serdes.String(), Serdes.ByteArray()));
-    builder.stream(topics.moments().name(),
-            Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("moments"))
-        .process(() -> new AlertMatcher(stats, clock), Named.as("match"), FIRED_STORE)
+    for (String store : List.of(FIRED_STORE, EVIDENCE_STORE, MOMENTS_STORE, DUE_STORE)) {
+      builder.addStateStore(Stores.keyValueStoreBuilder(
+          Stores.persistentKeyValueStore(store), Serdes.String(), Serdes.ByteArray()));
+    }
+    builder.stream(List.of(topics.features().name(), topics.moments().name()),
+            Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("features-and-moments"))
+        .process(() -> new AlertMatcher(topics, config, stats, clock), Named.as("match"), FIRED_STORE,
+            EVIDENCE_STORE, MOMENTS_STORE, DUE_STORE)
         .to(topics.alerts().name(), Produced.with(Serdes.String(), AlertRecord.serde()).withName("alerts"));
     return builder.build();
   }

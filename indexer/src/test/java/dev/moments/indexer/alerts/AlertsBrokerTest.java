@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -34,17 +33,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The alerts service on the real broker: rules on the rules topic and moments on the moments
- * topic give exactly the expected alerts on the alerts topic (read_committed), and a child JVM
- * killed with SIGKILL mid-stream and restarted neither loses nor doubles an alert.
+ * The alerts service on the real broker: rules on the rules topic, frames on the features topic
+ * and moments on the moments topic give exactly one alert per event on the alerts topic
+ * (read_committed), and a child JVM killed with SIGKILL mid-stream and restarted neither loses
+ * nor doubles an alert.
  *
- * <p>Moments: two streams, windows starting every 5 s (20 s long); stream s has an event of 4 s
- * at 40 k + 10 + 3 s (k = 0, 1, ...); each window yields one moment per event it covers (the
- * event's span, its start shifted by 0..400 ms as another window's prediction would be) with the
- * event's embedding, and one unrelated moment. Every event is seen by 4 or 5 windows and must
- * alert once. After the last window of each stream, a sentinel moment that only the sentinel rule
- * matches marks the end: once its alert is committed, every earlier moment of that stream (same
- * partition, in order) has been matched.
+ * <p>Two streams, frames at 1 fps; stream s has an event of 4 s at 40 k + 10 + 3 s (k = 0, 1,
+ * ...): its frames are the event's vector then, another vector elsewhere. Windows start every 5 s
+ * (20 s long); each yields one moment per event it covers (the event's span, its start shifted by
+ * 0..400 ms as another window's prediction would be) with the event's embedding, and one
+ * unrelated moment; moment records carry the window's end as timestamp, as the indexer writes
+ * them. Every event is seen by 4 or 5 windows and must alert once. After the last window of each
+ * stream, a sentinel moment that only the sentinel rule matches marks the end: once its alert is
+ * committed, every earlier window of that stream (same partition, in order) has been ranked.
  */
 class AlertsBrokerTest {
   static final long T0 = 1_700_000_000_000L;
@@ -57,8 +58,37 @@ class AlertsBrokerTest {
 
   @TempDir Path tmp;
 
-  static AlertRule rule(String id, float[] e) {
-    return new AlertRule(id, "insecure", id, List.of(), 0.8f, 0, null, "00", e, "enc", T0);
+  static AlertRule rule(String id, float[] e, float minScore) {
+    return new AlertRule(id, "insecure", id, List.of(), minScore, 0, null, "00", e, "enc", T0);
+  }
+
+  /** Capture time of stream s's event k (epoch ms); each lasts 4 s. */
+  static long event(int s, int k) {
+    return T0 + 40_000L * k + 10_000 + 3000L * s;
+  }
+
+  /** Frames (1 fps) of every stream over [fromSec, toSec) after T0, in time order. */
+  static List<ProducerRecord<String, byte[]>> frames(Topics topics, int fromSec, int toSec) {
+    List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
+    for (int t = fromSec; t < toSec; t++) {
+      for (int s = 0; s < STREAMS.size(); s++) {
+        long ts = T0 + 1000L * t;
+        float[] v = OTHER;
+        for (int k = 0; event(s, k) <= ts; k++) {
+          if (ts < event(s, k) + 4000) {
+            v = EVENT;
+          }
+        }
+        out.add(new ProducerRecord<>(topics.features().name(), null, ts, STREAMS.get(s),
+            new dev.moments.topics.FeatureRecord("enc", v).toBytes()));
+      }
+    }
+    return out;
+  }
+
+  /** Seconds of frames that windows [0, w) need: up to the last one's end. */
+  static int framesUpTo(int windows) {
+    return 5 * (windows - 1) + 20;
   }
 
   /** The moments of windows [from, to) of every stream, in order. */
@@ -70,7 +100,7 @@ class AlertsBrokerTest {
         long ws = T0 + 5000L * w;
         int slot = 0;
         for (int k = 0; ; k++) {
-          long ev = T0 + 40_000L * k + 10_000 + 3000L * s;
+          long ev = event(s, k);
           if (ev >= ws + 20_000) {
             break;
           }
@@ -106,16 +136,29 @@ class AlertsBrokerTest {
     return v;
   }
 
-  /** The event alerts the moments must give: the first moment of each event, per stream. */
-  static List<String> expectedEventAlerts() {
-    Map<String, String> firstOfEvent = new LinkedHashMap<>();
+  /** The events the alerts must find: stream#k of each event some window covers. */
+  static List<String> expectedEvents() {
+    List<String> out = new ArrayList<>();
     for (MomentRecord m : moments(0, WINDOWS)) {
       if (m.embedding()[0] > 0.5f) {
-        long event = (m.startMs() - T0) / 1000 / 40; // 40 s per event
-        firstOfEvent.putIfAbsent(m.streamId() + "#" + event, AlertRecord.idFor("keys", m.momentId()));
+        String e = m.streamId() + "#" + (m.startMs() - T0) / 1000 / 40; // 40 s per event
+        if (!out.contains(e)) {
+          out.add(e);
+        }
       }
     }
-    return List.copyOf(firstOfEvent.values());
+    return out;
+  }
+
+  /** The event (stream#k) an alert of the keys rule overlaps, or "none". */
+  static String eventOf(AlertRecord a) {
+    int s = STREAMS.indexOf(a.streamId());
+    for (int k = 0; k < 20; k++) {
+      if (a.startMs() < event(s, k) + 4000 && event(s, k) < a.endMs()) {
+        return a.streamId() + "#" + k;
+      }
+    }
+    return "none: " + a.alertId();
   }
 
   @Test
@@ -124,12 +167,12 @@ class AlertsBrokerTest {
     Topics topics = new Topics(KafkaFixture.uniquePrefix("alerts"));
     TopicAdmin.ensureTopics(bootstrap, topics, 2, (short) 1);
     produceRules(bootstrap, topics);
+    send(bootstrap, frames(topics, 0, framesUpTo(WINDOWS)));
     produce(bootstrap, topics, moments(0, WINDOWS));
     produce(bootstrap, topics, sentinels());
     try (AlertsService s = new AlertsService(bootstrap, topics, tmp.resolve("state"))) {
       s.start();
-      Map<String, Integer> counts = awaitSentinels(bootstrap, topics);
-      assertOnce(counts);
+      assertOnce(awaitSentinels(bootstrap, topics));
       assertThat(s.stats().dimMismatches.get()).isZero();
     }
   }
@@ -140,6 +183,7 @@ class AlertsBrokerTest {
     Topics topics = new Topics(KafkaFixture.uniquePrefix("alerts-kill"));
     TopicAdmin.ensureTopics(bootstrap, topics, 2, (short) 1);
     produceRules(bootstrap, topics);
+    send(bootstrap, frames(topics, 0, framesUpTo(SPLIT)));
     produce(bootstrap, topics, moments(0, SPLIT));
     Path state = tmp.resolve("state");
 
@@ -152,9 +196,11 @@ class AlertsBrokerTest {
     } finally {
       first.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
     }
-    assertThat(readCommitted(bootstrap, topics).keySet())
-        .isSubsetOf(expectedEventAlerts()).hasSizeLessThan(expectedEventAlerts().size());
+    Map<String, AlertRecord> before = readCommitted(bootstrap, topics);
+    assertThat(before.values()).extracting(AlertsBrokerTest::eventOf).doesNotHaveDuplicates()
+        .isSubsetOf(expectedEvents()).hasSizeLessThan(expectedEvents().size());
 
+    send(bootstrap, frames(topics, framesUpTo(SPLIT), framesUpTo(WINDOWS)));
     produce(bootstrap, topics, moments(SPLIT, WINDOWS));
     produce(bootstrap, topics, sentinels());
     Process second = child(bootstrap, topics, state, "second");
@@ -165,29 +211,44 @@ class AlertsBrokerTest {
     }
   }
 
-  private static void assertOnce(Map<String, Integer> counts) {
-    Map<String, Integer> events = new TreeMap<>(counts);
-    events.keySet().removeIf(id -> id.startsWith("end/"));
-    List<String> expected = expectedEventAlerts();
+  /** Every alert id once (readCommitted fails on a repeat), and exactly one alert per event. */
+  private static void assertOnce(Map<String, AlertRecord> alerts) {
+    List<String> events = new ArrayList<>();
+    for (AlertRecord a : new TreeMap<>(alerts).values()) {
+      if (a.ruleId().equals("keys")) {
+        events.add(eventOf(a));
+      }
+    }
+    List<String> expected = expectedEvents();
     // 2 streams x events at 13 s, 53 s, ... within 100 windows of 5 s
     assertThat(expected).hasSize(2 * 13);
-    assertThat(events.keySet()).containsExactlyInAnyOrderElementsOf(expected);
-    assertThat(events.values()).as("alerts by id: %s", events).containsOnly(1);
+    assertThat(events).as("the event of each alert: %s", alerts.keySet()).containsExactlyInAnyOrderElementsOf(expected);
   }
 
   private static void produceRules(String bootstrap, Topics topics) {
     try (KafkaProducer<String, byte[]> p = producer(bootstrap)) {
-      p.send(new ProducerRecord<>(topics.alertRules().name(), "keys", rule("keys", EVENT).toBytes()));
-      p.send(new ProducerRecord<>(topics.alertRules().name(), "end", rule("end", END).toBytes()));
+      p.send(new ProducerRecord<>(topics.alertRules().name(), "keys", rule("keys", EVENT, 0.5f).toBytes()));
+      // the sentinel moment has no frames like it: its fused score is the model's support alone,
+      // 0.05 x cosine 1 (Rankers.LAVITI_WEIGHT); nothing else scores above 0 for this rule
+      p.send(new ProducerRecord<>(topics.alertRules().name(), "end", rule("end", END, 0.04f).toBytes()));
       p.flush();
     }
   }
 
+  /** Moments with their window's end as timestamp (as the indexer writes them). */
   private static void produce(String bootstrap, Topics topics, List<MomentRecord> ms) {
+    List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
+    for (MomentRecord m : ms) {
+      long ws = Long.parseLong(m.windowId().substring(m.windowId().lastIndexOf('/') + 1));
+      long end = m.momentId().endsWith("/99") ? ws + 1000 : ws + 20_000;
+      out.add(new ProducerRecord<>(topics.moments().name(), null, end, m.streamId(), m.toBytes()));
+    }
+    send(bootstrap, out);
+  }
+
+  private static void send(String bootstrap, List<ProducerRecord<String, byte[]>> records) {
     try (KafkaProducer<String, byte[]> p = producer(bootstrap)) {
-      for (MomentRecord m : ms) {
-        p.send(new ProducerRecord<>(topics.moments().name(), null, m.endMs(), m.streamId(), m.toBytes()));
-      }
+      records.forEach(p::send);
       p.flush();
     }
   }
@@ -199,9 +260,9 @@ class AlertsBrokerTest {
     return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
   }
 
-  /** Waits for both sentinels' alerts; returns the count of each alert id then committed. */
-  private static Map<String, Integer> awaitSentinels(String bootstrap, Topics topics) throws Exception {
-    Map<String, Integer>[] last = new Map[1];
+  /** Waits for both sentinels' alerts; returns every alert then committed, by id. */
+  private static Map<String, AlertRecord> awaitSentinels(String bootstrap, Topics topics) throws Exception {
+    Map<String, AlertRecord>[] last = new Map[1];
     Patience.await("both sentinel alerts", Duration.ofMillis(200), () -> {
       last[0] = readCommitted(bootstrap, topics);
       return last[0].keySet().stream().filter(id -> id.startsWith("end/")).count() == STREAMS.size();
@@ -209,13 +270,13 @@ class AlertsBrokerTest {
     return last[0];
   }
 
-  /** Every committed alert of the topic, counted by alert id. */
-  static Map<String, Integer> readCommitted(String bootstrap, Topics topics) {
+  /** Every committed alert of the topic by alert id; fails on an id written twice. */
+  static Map<String, AlertRecord> readCommitted(String bootstrap, Topics topics) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    Map<String, Integer> counts = new HashMap<>();
+    Map<String, AlertRecord> alerts = new HashMap<>();
     try (KafkaConsumer<String, AlertRecord> c = new KafkaConsumer<>(p, new StringDeserializer(),
         AlertRecord.serde().deserializer())) {
       List<TopicPartition> parts = c.partitionsFor(topics.alerts().name()).stream()
@@ -226,11 +287,12 @@ class AlertsBrokerTest {
       while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
         for (ConsumerRecord<String, AlertRecord> r : c.poll(Duration.ofMillis(200))) {
           assertThat(r.key()).isEqualTo(r.value().streamId());
-          counts.merge(r.value().alertId(), 1, Integer::sum);
+          assertThat(alerts.put(r.value().alertId(), r.value())).as("alert %s written twice", r.value().alertId())
+              .isNull();
         }
       }
     }
-    return counts;
+    return alerts;
   }
 
   private static Process child(String bootstrap, Topics topics, Path state, String name) throws IOException {

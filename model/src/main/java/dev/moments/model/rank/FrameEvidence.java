@@ -42,9 +42,18 @@ public final class FrameEvidence {
     }
     float[][] out = new float[seconds][];
     for (int i = 0; i < seconds; i++) {
-      out[i] = dequantized(normalized(sum[i]));
+      out[i] = ofSum(sum[i]);
     }
     return out;
+  }
+
+  /**
+   * One second's evidence from the float64 sum of its L2-normalised frame features, as it reads
+   * back from its int8 form ({@link #pool} of those frames gives the same values; the zero sum
+   * gives the zero vector).
+   */
+  public static float[] ofSum(double[] sum) {
+    return dequantized(normalized(sum));
   }
 
   /** The int8 scale of a unit vector: {@code max|x| / 127} (0 for the zero vector). */
