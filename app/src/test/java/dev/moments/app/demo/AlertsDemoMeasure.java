@@ -2,19 +2,24 @@ package dev.moments.app.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.moments.indexer.alerts.AlertSuppression;
+import dev.moments.indexer.alerts.AlertsStats;
+import dev.moments.indexer.alerts.AlertsTopology;
 import dev.moments.topics.AlertRecord;
 import dev.moments.topics.AlertRule;
-import dev.moments.topics.MomentRecord;
 import dev.moments.topics.Topics;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,6 +32,12 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
@@ -36,10 +47,10 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * its arrival time. Truth: the narrated put-down events (narration "puts"/"places" X), span
  * [t - 2 s, t + 2.5 s] around the narration time. An alert of object X's rule is right when its
  * moment overlaps a put-down of X on its stream; an event is found when a right alert overlaps it.
- * Then every moment of the run is replayed through the same topology (TopologyTestDriver) for a
- * sweep of minScore.
+ * Then every frame and moment of the run is replayed through the same topology
+ * (TopologyTestDriver) for a sweep of minScore.
  *
- * <p>Args: data dir, speed (1 = real time), minScore of the live rules.
+ * <p>Args: data dir, speed (1 = real time), minScore of the live rules, the world's seed (default 1).
  */
 public final class AlertsDemoMeasure {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -54,8 +65,8 @@ public final class AlertsDemoMeasure {
     Path data = Path.of(args[0]);
     double speed = Double.parseDouble(args[1]);
     double minScore = Double.parseDouble(args[2]);
-    boolean fusedOnly = args.length > 3 && args[3].equals("fused");
-    DemoRunner.Options o = new DemoRunner.Options(data, 0, 4, 2, 1, speed, null, null);
+    long seed = args.length > 3 ? Long.parseLong(args[3]) : 1;
+    DemoRunner.Options o = new DemoRunner.Options(data, 0, 4, 2, seed, speed, null, null);
     Map<String, String> ruleObject = new ConcurrentHashMap<>();
     List<Seen> seen = Collections.synchronizedList(new ArrayList<>());
     AtomicBoolean stop = new AtomicBoolean();
@@ -75,13 +86,6 @@ public final class AlertsDemoMeasure {
       }));
       demo.start();
       reader = holder[0];
-      if (fusedOnly) {
-        stop.set(true);
-        List<AlertRule> mine = readRules(demo.bootstrapServers(), topics).stream()
-            .filter(r -> ruleObject.containsKey(r.id())).toList();
-        fusedSweep(demo, topics, ruleObject, events(demo), mine);
-        System.exit(0);
-      }
       // the last window is in the index: wait until no alert came for 15 s
       int n = -1;
       while (n != seen.size()) {
@@ -220,160 +224,57 @@ public final class AlertsDemoMeasure {
     System.out.println("latency, right alerts - end of the event's truth span: " + stats(eventEnd));
     System.out.println("load: " + new String(Runtime.getRuntime().exec(new String[] {"uptime"}).getInputStream().readAllBytes()).strip());
 
-    // offline sweep: every moment of the run through the same topology
-    List<AlertRule> rules = readRules(demo.bootstrapServers(), topics);
+    // offline sweep: every frame and moment of the run through the same topology
+    // (TopologyTestDriver), the same rules at other thresholds
+    List<AlertRule> rules = readRules(demo.bootstrapServers(), topics).stream()
+        .filter(r -> ruleObject.containsKey(r.id())).toList();
+    List<ConsumerRecord<String, byte[]>> features = readAll(demo.bootstrapServers(), topics.features().name());
     List<ConsumerRecord<String, byte[]>> moments = readAll(demo.bootstrapServers(), topics.moments().name());
-    System.out.println("replay: " + moments.size() + " moment records, " + rules.size() + " rules");
-    for (double t : new double[] {0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8}) {
-      List<AlertRecord> out = replay(rules, (float) t, moments);
-      score(String.format(Locale.ROOT, "minScore %.2f", t), out, events, ruleObject, demo, false);
-    }
-    // best cosine per rule: on its own put-downs vs elsewhere
-    for (AlertRule r : rules) {
-      String obj = ruleObject.get(r.id());
-      double in = -2;
-      double out = -2;
-      for (ConsumerRecord<String, byte[]> c : moments) {
-        if (c.value() == null) {
-          continue;
-        }
-        MomentRecord m = MomentRecord.fromBytes(c.value());
-        double cos = 0;
-        for (int i = 0; i < m.embedding().length; i++) {
-          cos += m.embedding()[i] * r.embedding()[i];
-        }
-        boolean pos = events.stream().anyMatch(e -> e.stream().equals(m.streamId()) && obj.startsWith(e.object())
-            && overlaps(m.startMs(), m.endMs(), e.startMs(), e.endMs()));
-        if (pos) {
-          in = Math.max(in, cos);
-        } else {
-          out = Math.max(out, cos);
-        }
-      }
-      System.out.printf(Locale.ROOT, "  rule '%s': best cosine on its put-downs %.3f, elsewhere %.3f%n", r.q(), in, out);
+    System.out.println("replay: " + features.size() + " frame records, " + moments.size() + " moment records, "
+        + rules.size() + " rules");
+    for (double t : new double[] {0.3, 0.35, 0.4, 0.42, 0.44, 0.46, 0.48, 0.5, 0.55, 0.6}) {
+      List<AlertRecord> out = replay(topics, rules, (float) t, features, moments);
+      score(String.format(Locale.ROOT, "replay minScore %.2f", t), out, events, ruleObject, demo, false);
     }
   }
 
   /**
-   * What alerts from the fused ranker would give: at every hop end T (10 s) of each stream, rank the
-   * last 60 s (per-second frame evidence up to T, the moments of windows ended by T) with
-   * Rankers.fused() for each rule, take the top span, fire when its score >= a threshold and
-   * AlertSuppression lets it (cooldown 30 s).
+   * The alerts topology's decisions over the run's frames and moments, merged by timestamp (as
+   * Kafka Streams merges a task's partitions), every rule at {@code minScore}.
    */
-  static void fusedSweep(DemoRunner demo, Topics topics, Map<String, String> ruleObject, List<Event> events,
-      List<AlertRule> rules) {
-    dev.moments.model.rank.SpanRanker fused = dev.moments.model.rank.Rankers.fused();
-    Map<String, java.util.TreeMap<Long, List<float[]>>> bySecond = new LinkedHashMap<>();
-    for (ConsumerRecord<String, byte[]> r : readAll(demo.bootstrapServers(), topics.features().name())) {
-      if (r.value() == null || r.key() == null) {
-        continue;
-      }
-      long t0 = demo.startMsOf(r.key());
-      bySecond.computeIfAbsent(r.key(), k -> new java.util.TreeMap<>())
-          .computeIfAbsent(Math.floorDiv(r.timestamp() - t0, 1000L), k -> new ArrayList<>())
-          .add(dev.moments.topics.FeatureRecord.fromBytes(r.value()).vector());
+  static List<AlertRecord> replay(Topics topics, List<AlertRule> rules, float minScore,
+      List<ConsumerRecord<String, byte[]>> features, List<ConsumerRecord<String, byte[]>> moments) {
+    Properties p = new Properties();
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, "alerts-replay");
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    try {
+      p.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("alerts-replay").toString());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    Map<String, List<MomentRecord>> momentsOf = new LinkedHashMap<>();
-    for (ConsumerRecord<String, byte[]> c : readAll(demo.bootstrapServers(), topics.moments().name())) {
-      if (c.value() != null) {
-        MomentRecord m = MomentRecord.fromBytes(c.value());
-        momentsOf.computeIfAbsent(m.streamId(), k -> new ArrayList<>()).add(m);
-      }
-    }
-    // candidates: (rule, stream, T, span, score)
-    record Cand(AlertRule rule, String stream, long atMs, long startMs, long endMs, double score) {}
-    List<Cand> cands = new ArrayList<>();
-    for (var e : bySecond.entrySet()) {
-      String stream = e.getKey();
-      long t0 = demo.startMsOf(stream);
-      long lastSec = e.getValue().lastKey();
-      float[][] evidence = new float[(int) lastSec + 1][];
-      for (var sec : e.getValue().entrySet()) {
-        List<float[]> f = sec.getValue();
-        evidence[(int) (long) sec.getKey()] = dev.moments.model.rank.FrameEvidence.pool(f.toArray(new float[0][]), f.size())[0];
-      }
+    try (TopologyTestDriver d = new TopologyTestDriver(AlertsTopology.build(new StreamsBuilder(), topics,
+        new AlertsStats(), System::currentTimeMillis), p)) {
+      ByteArraySerializer ser = new ByteArraySerializer();
+      var in = d.createInputTopic(topics.alertRules().name(), new StringSerializer(), ser);
       for (AlertRule r : rules) {
-        double[] all = dev.moments.model.rank.FrameEvidence.scores(r.embedding(), evidence);
-        for (long T = 10; T <= lastSec + 1; T += 10) {
-          int from = (int) Math.max(0, T - 60);
-          double[] slice = java.util.Arrays.copyOfRange(all, from, (int) Math.min(T, all.length));
-          List<dev.moments.model.rank.SpanRanker.Moment> ms = new ArrayList<>();
-          for (MomentRecord m : momentsOf.getOrDefault(stream, List.of())) {
-            long wStart = Long.parseLong(m.windowId().substring(m.windowId().lastIndexOf('/') + 1));
-            if (wStart + 60_000 > t0 + T * 1000 || m.endMs() <= t0 + from * 1000L) {
-              continue;
-            }
-            double cos = 0;
-            for (int i = 0; i < m.embedding().length; i++) {
-              cos += (double) m.embedding()[i] * r.embedding()[i];
-            }
-            ms.add(new dev.moments.model.rank.SpanRanker.Moment((m.startMs() - t0) / 1000.0 - from,
-                (m.endMs() - t0) / 1000.0 - from, cos));
-          }
-          List<dev.moments.model.rank.SpanRanker.Span> top = fused.rank(slice, ms, 1);
-          if (!top.isEmpty()) {
-            var sp = top.getFirst();
-            cands.add(new Cand(r, stream, t0 + T * 1000, t0 + Math.round((from + sp.startSec()) * 1000),
-                t0 + Math.round((from + sp.endSec()) * 1000), sp.score()));
-          }
-        }
+        in.pipeInput(r.id(), new AlertRule(r.id(), r.owner(), r.q(), r.streams(), minScore, r.cooldownMs(), null,
+            r.secret(), r.embedding(), r.encoder(), r.createdMs()).toBytes());
       }
+      var f = d.createInputTopic(topics.features().name(), ser, ser);
+      var m = d.createInputTopic(topics.moments().name(), ser, ser);
+      List<ConsumerRecord<String, byte[]>> all = new ArrayList<>(features);
+      all.addAll(moments);
+      all.sort(Comparator.comparingLong(ConsumerRecord<String, byte[]>::timestamp)
+          .thenComparing(r -> r.topic().equals(topics.features().name()) ? 0 : 1));
+      for (ConsumerRecord<String, byte[]> r : all) {
+        var target = r.topic().equals(topics.features().name()) ? f : m;
+        target.pipeInput(new TestRecord<>(r.key() == null ? null : r.key().getBytes(StandardCharsets.UTF_8),
+            r.value(), r.headers(), r.timestamp()));
+      }
+      d.advanceWallClockTime(Duration.ofSeconds(1));
+      return d.createOutputTopic(topics.alerts().name(), new StringDeserializer(), AlertRecord.serde().deserializer())
+          .readValuesToList();
     }
-    List<Double> scores = cands.stream().map(Cand::score).sorted().toList();
-    System.out.println("fused candidates: " + cands.size() + " (rules x streams x hop ends)");
-    for (double q : new double[] {0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99}) {
-      double thr = scores.get((int) Math.min(scores.size() - 1, Math.floor(q * scores.size())));
-      Map<String, AlertSuppression> fired = new java.util.HashMap<>();
-      List<AlertRecord> out = new ArrayList<>();
-      List<Double> lat = new ArrayList<>();
-      for (Cand c : cands) {
-        String key = AlertSuppression.key(c.rule().id(), c.stream());
-        if (c.score() < thr || AlertSuppression.suppresses(fired.get(key), c.startMs(), c.rule().cooldownMs())) {
-          continue;
-        }
-        String id = c.stream() + "/" + c.startMs();
-        fired.put(key, new AlertSuppression(id, c.startMs(), c.endMs()));
-        out.add(new AlertRecord(AlertRecord.idFor(c.rule().id(), id), c.rule().id(), c.rule().owner(), c.rule().q(),
-            c.stream(), id, id, c.startMs(), c.endMs(), (float) c.score(), c.atMs()));
-        String obj = ruleObject.get(c.rule().id());
-        for (Event e : events) {
-          if (e.stream().equals(c.stream()) && obj.startsWith(e.object()) && overlaps(c.startMs(), c.endMs(), e.startMs(), e.endMs())) {
-            lat.add((c.atMs() - e.endMs()) / 1000.0);
-          }
-        }
-      }
-      score(String.format(Locale.ROOT, "fused >= %.4f (q%.2f)", thr, q), out, events, ruleObject, demo, false);
-      System.out.println("    hop end - truth end of right alerts (no processing time): " + stats(lat));
-    }
-  }
-
-  /** The matcher's decisions (AlertMatcher: cosine >= minScore, then AlertSuppression) over the moments in order. */
-  static List<AlertRecord> replay(List<AlertRule> rules, float minScore, List<ConsumerRecord<String, byte[]>> moments) {
-    Map<String, AlertSuppression> fired = new java.util.HashMap<>();
-    List<AlertRecord> out = new ArrayList<>();
-    for (ConsumerRecord<String, byte[]> c : moments) {
-      if (c.value() == null) {
-        continue;
-      }
-      MomentRecord m = MomentRecord.fromBytes(c.value());
-      for (AlertRule r : rules) {
-        if (!r.watches(m.streamId()) || r.embedding().length != m.embedding().length) {
-          continue;
-        }
-        double cos = 0;
-        for (int i = 0; i < m.embedding().length; i++) {
-          cos += (double) m.embedding()[i] * r.embedding()[i];
-        }
-        String key = AlertSuppression.key(r.id(), m.streamId());
-        if ((float) cos < minScore || AlertSuppression.suppresses(fired.get(key), m.startMs(), r.cooldownMs())) {
-          continue;
-        }
-        fired.put(key, new AlertSuppression(m.momentId(), m.startMs(), m.endMs()));
-        out.add(new AlertRecord(AlertRecord.idFor(r.id(), m.momentId()), r.id(), r.owner(), r.q(), m.streamId(),
-            m.momentId(), m.windowId(), m.startMs(), m.endMs(), (float) cos, 0));
-      }
-    }
-    return out;
   }
 
   static void score(String label, List<AlertRecord> alerts, List<Event> events, Map<String, String> ruleObject,

@@ -169,13 +169,13 @@ final class AlertsController {
 
   static float minScore(JsonNode n) {
     if (n == null || n.isNull()) {
-      // no default: which cosine separates a match depends on the encoder and model (on the demo,
-      // unrelated moments score up to 0.76), so the caller decides (a search's scores show the scale)
-      throw new IllegalArgumentException("minScore is required: the cosine (between -1 and 1) at or above which a "
-          + "moment matches; the scores of /api/search for q show the scale");
+      // no default: which score separates an event depends on the encoder and model, so the caller
+      // decides (the alert matcher ranks as the served search does: its scores show the scale)
+      throw new IllegalArgumentException("minScore is required: the score (between -1 and 1) at or above which a "
+          + "span matches; the scores of /api/search for q show the scale");
     }
     if (!n.isNumber() || !(n.doubleValue() >= -1 && n.doubleValue() <= 1)) {
-      throw new IllegalArgumentException("minScore must be a number between -1 and 1 (a cosine), got " + n);
+      throw new IllegalArgumentException("minScore must be a number between -1 and 1 (a score as /api/search gives), got " + n);
     }
     return (float) n.doubleValue();
   }

@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The page's live alerts panel in headless Chromium: an alert produced to the alerts topic while
  * the page is open appears in the panel (its thumbnail, a real JPEG frame from the broker, loaded;
- * its query, stream and score shown); another token's alert does not.
+ * its query, stream and score shown); another token's alert does not. Then "Alert me" makes the
+ * typed question a rule of the page's token (and says why not without a min score).
  */
 class AlertsBrowserTest {
   static final long T0 = BrowserTest.T0;
@@ -74,8 +75,9 @@ class AlertsBrowserTest {
       frames.start();
       assertThat(feed.awaitLive(Patience.limit())).isTrue();
       AlertDelivery alerts = new AlertDelivery(hub, id -> Optional.empty(), id -> Optional.empty());
+      dev.moments.api.alerts.AlertRules rules = dev.moments.api.alerts.AlertRules.inMemory();
       try (ApiServer server = new ApiServer(new ApiServer.Deps(encoder, moments.store(), frames, TokenFile.load(tokens), up,
-              metrics, dev.moments.model.rank.Rankers.laviti(), dev.moments.api.alerts.AlertRules.inMemory(), alerts)).start(0);
+              metrics, dev.moments.model.rank.Rankers.laviti(), rules, alerts)).start(0);
           Chromium chrome = new Chromium(1280, 860)) {
         chrome.navigate("http://localhost:" + server.port() + "/?token=demo-token");
         chrome.waitFor(chrome.truthy("document.body.dataset.alerts === 'live'"), Duration.ofSeconds(30), "the alert stream");
@@ -105,6 +107,24 @@ class AlertsBrowserTest {
         assertThat(a.get("time").asText()).isEqualTo("2025-05-01 10:00:20Z → 10:00:26 (6.0 s)");
         assertThat(a.get("width").asInt()).isEqualTo(320);
         assertThat(a.get("src").asText()).contains("/api/streams/kitchen/frame?t=" + (T0 + 23_000)).contains("token=demo-token");
+
+        // "Alert me": without a min score the server's reason is shown and no rule is made; with
+        // one, the typed question becomes this token's rule on its streams
+        chrome.eval("document.getElementById('q').value = 'the keys are put on the shelf';"
+            + "document.getElementById('alert-me').click(); true");
+        chrome.waitFor(chrome.truthy("document.getElementById('status').textContent.includes('minScore is required')"),
+            Duration.ofSeconds(30), "the missing min score's message");
+        assertThat(rules.of(Owners.of("demo-token"))).isEmpty();
+        chrome.eval("document.getElementById('alert-min-score').value = '0.45';"
+            + "document.getElementById('alert-me').click(); true");
+        chrome.waitFor(chrome.truthy("document.getElementById('status').textContent.startsWith('Alert r-')"),
+            Duration.ofSeconds(30), "the rule made");
+        assertThat(rules.of(Owners.of("demo-token"))).singleElement().satisfies(r -> {
+          assertThat(r.q()).isEqualTo("the keys are put on the shelf");
+          assertThat(r.minScore()).isEqualTo(0.45f);
+          assertThat(r.streams()).containsExactly("kitchen");
+          assertThat(r.embedding()).containsExactly(encoder.encode("the keys are put on the shelf"));
+        });
       }
     }
   }
