@@ -10,22 +10,25 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * One alert: a moment that matched a standing query ({@link AlertRule}). The value of {@code
- * <prefix>.alerts} (key = stream id), UTF-8 JSON. Written exactly once per fired event: the
- * matcher keeps per rule and stream the last fired moment, suppresses matches that overlap it
- * (temporal NMS: the same event seen again by an overlapping window) or start within the rule's
- * cooldown, and writes in a Kafka transaction with its state.
+ * One alert: a span of a stream that matched a standing query ({@link AlertRule}). The value of
+ * {@code <prefix>.alerts} (key = stream id), UTF-8 JSON. Written exactly once per fired event: the
+ * matcher ranks each stream's recent frames and moments as the served search ranks, keeps per
+ * rule and stream the last fired span, suppresses matches that overlap it (temporal NMS: the same
+ * event seen again by a later window) or start within the rule's cooldown, and writes in a Kafka
+ * transaction with its state.
  *
  * @param alertId deterministic: {@code <ruleId>/<momentId>}, so a consumer can drop a repeat
  * @param ruleId the rule that fired
  * @param owner the rule's owner ({@link AlertRule#owner()}): who may see the alert
  * @param q the rule's query text
  * @param streamId the stream (also the record key)
- * @param momentId the moment that matched ({@link MomentRecord#momentId()})
- * @param windowId the moment's window
- * @param startMs the moment's start, capture time (epoch ms), as in {@link MomentRecord}
- * @param endMs the moment's end, capture time (epoch ms)
- * @param score cosine of the rule's text embedding and the moment's embedding
+ * @param momentId the span that matched: a moment's id ({@link MomentRecord#momentId()}) when the
+ *     span is exactly that moment, else {@code <stream>/span/<startMs>-<endMs>} (as the served
+ *     search names spans)
+ * @param windowId the window whose ranking fired
+ * @param startMs the span's start, capture time (epoch ms), as in {@link MomentRecord}
+ * @param endMs the span's end, capture time (epoch ms)
+ * @param score the ranker's score of the span for the rule's text (the served search's scale)
  * @param firedMs when the matcher wrote the alert (epoch ms, wall clock)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)

@@ -23,10 +23,10 @@ import org.apache.kafka.common.serialization.Serializer;
  * @param streams the stream ids the rule watches: the requested ones narrowed to those the owner
  *     may see when the rule was made; empty = every stream (only for a {@code *} token or an
  *     insecure server)
- * @param minScore the cosine between the query's text embedding and a moment's embedding at or
- *     above which a moment matches
+ * @param minScore the score at or above which a span of a stream matches, on the scale of the
+ *     ranker the matcher ranks with (by default the served search's: /api/search shows it)
  * @param cooldownMs after a rule fires on a stream, further matches of that rule on that stream
- *     whose moments start less than this many ms after the fired moment's start are not alerts
+ *     whose spans start less than this many ms after the fired span's start are not alerts
  * @param webhook an http(s) URL that each alert of the rule is POSTed to, or null
  * @param secret the key of the webhook's HMAC-SHA256 signature (hex), made when the rule is made
  * @param embedding the L2-normalised text embedding of {@code q}, encoded once when the rule is

@@ -30,9 +30,9 @@ import org.slf4j.LoggerFactory;
  * stores (changelogged; the stream id is the key of both inputs, so this state lives with the
  * stream's partition); alerts go to {@code <prefix>.alerts}, key stream id.
  *
- * <p>A rule applies to the moments the matcher reads after the rule reached it: a rule made while
- * the matcher lags also sees the lagging moments; the matcher never goes back to moments it has
- * already processed (a restart resumes at its committed offsets).
+ * <p>A rule applies from the first ranking after the rule reached the matcher: a rule made while
+ * the matcher lags also sees the lagging windows; the matcher never goes back to windows it has
+ * already ranked (a restart resumes at its committed offsets and state).
  */
 public final class AlertsTopology {
   /** Global store: rule id -> the rule's JSON (only records that decode as rules). */
