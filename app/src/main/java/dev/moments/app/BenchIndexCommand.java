@@ -32,6 +32,12 @@ final class BenchIndexCommand implements Callable<Integer> {
   @Option(names = "--windows", defaultValue = "5", description = "Timed windows (default: ${DEFAULT-VALUE}).")
   int windows;
 
+  @Option(names = "--warmup", defaultValue = "3",
+      description = "Untimed windows before the timed ones, on both sides (default: ${DEFAULT-VALUE}): a running "
+          + "indexer is in steady state, and DJL's first windows are slower while libtorch's allocations grow "
+          + "(measured 2026-12-01: softmax 4-5 ms a call in the first forwards, 1-2 ms after).")
+  int warmup;
+
   @Option(names = "--reference", defaultValue = "bench/laviti_reference.py", paramLabel = "FILE",
       description = "PyTorch reference script (default: ${DEFAULT-VALUE}).")
   Path reference;
@@ -57,16 +63,16 @@ final class BenchIndexCommand implements Callable<Integer> {
           c.encoderLayers(), c.decoderLayers(), c.heads(), c.numQueries(), c.featureDim(),
           model != null ? model : "random paper-size", threads);
       String before = BenchReferences.loadavg();
-      var r = InferenceBenchmark.run(m, frames, 6.0, 1, windows, 7);
+      var r = InferenceBenchmark.run(m, frames, 6.0, warmup, windows, 7);
       djl = r.windowsPerSecond();
       System.out.printf(Locale.ROOT, "%-22s %7.1f ms/window, %.3f windows/s (%d frames x %d, %d moments/window, "
-          + "%d timed; predict + encoded moment records); %s%n", "DJL", r.msPerWindow(), r.windowsPerSecond(),
-          r.frames(), r.featureDim(), r.moments(), r.windows(), BenchReferences.load(before, BenchReferences.loadavg()));
+          + "%d timed after %d warm-up; predict + encoded moment records); %s%n", "DJL", r.msPerWindow(),
+          r.windowsPerSecond(), r.frames(), r.featureDim(), r.moments(), r.windows(), warmup, BenchReferences.load(before, BenchReferences.loadavg()));
     }
     BenchReferences.Reference best = null;
     double bestRate = 0;
     List<String> args = List.of(BenchReferences.script(reference).toString(), "--forward-only", "--batch", "1",
-        "--steps", Integer.toString(windows), "--warmup", "1", "--threads", Integer.toString(threads),
+        "--steps", Integer.toString(windows), "--warmup", Integer.toString(warmup), "--threads", Integer.toString(threads),
         "--frames", Integer.toString(frames));
     for (BenchReferences.Reference ref : refs) {
       String before = BenchReferences.loadavg();
