@@ -46,4 +46,43 @@ class LauncherTest {
     assertThat(p.exitValue()).isEqualTo(1);
     assertThat(Files.readString(dir.resolve("out.txt"))).isEmpty();
   }
+
+  /**
+   * The malloc environment the launcher gives the JVM, seen by a stand-in {@code java} that prints
+   * it: one arena for training and the benchmarks (libtorch's blocks above 64 MiB would otherwise be
+   * mapped and faulted in on every use), none forced on the services, and a user's own value kept.
+   */
+  @Test
+  void training_and_benchmarks_get_one_malloc_arena_and_the_services_do_not(@TempDir Path dir) throws Exception {
+    Path bin = Files.createDirectories(dir.resolve("jdk/bin"));
+    Path java = bin.resolve("java");
+    Files.writeString(java, """
+        #!/bin/bash
+        case " $* " in *" -version "*) echo '    java.specification.version = 25' >&2; exit 0 ;; esac
+        echo "arena=${MALLOC_ARENA_MAX:-unset} tunables=${GLIBC_TUNABLES:-unset}"
+        """);
+    java.toFile().setExecutable(true);
+    assertThat(launch(dir, null, "train", "--help")).startsWith("arena=1 tunables=glibc.malloc.mmap_threshold=");
+    assertThat(launch(dir, null, "bench", "train", "--help")).startsWith("arena=1 ");
+    assertThat(launch(dir, null, "serve", "--help")).startsWith("arena=unset ");
+    assertThat(launch(dir, null, "index", "--help")).startsWith("arena=unset ");
+    assertThat(launch(dir, "4", "train", "--help")).startsWith("arena=4 ");
+  }
+
+  private static String launch(Path dir, String arena, String... args) throws Exception {
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("bash", ROOT.resolve("moments").toString()));
+    cmd.addAll(java.util.List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().put("MOMENTS_CLASSPATH", System.getProperty("java.class.path"));
+    pb.environment().put("JAVA_HOME", dir.resolve("jdk").toString());
+    pb.environment().remove("MALLOC_ARENA_MAX");
+    pb.environment().remove("GLIBC_TUNABLES");
+    if (arena != null) {
+      pb.environment().put("MALLOC_ARENA_MAX", arena);
+    }
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return out.lines().filter(l -> l.startsWith("arena=")).findFirst().orElse(out);
+  }
 }
