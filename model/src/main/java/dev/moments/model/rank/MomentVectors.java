@@ -4,7 +4,7 @@ package dev.moments.model.rank;
  * A moment's embedding as the index stores it and as everything reads it back: int8 only. The
  * embedding is scaled to unit length ({@link MomentMerge#unit}) and quantized symmetrically with
  * one scale per moment by {@link FrameEvidence#int8} at {@link FrameEvidence#scale} ({@code
- * max|x| / 127}; each value {@code Math.round(x / scale)}, ties rounded up), the same function as
+ * max|x| / 127}; each value {@code Math.round(x / scale)}, ties toward +infinity), the same function as
  * the frame evidence. The scale is not kept: cosine similarity does not depend on it, so the 1 byte
  * per dimension is the whole stored moment vector (1,024 B at dim 1024 instead of 4,096).
  *
