@@ -50,8 +50,8 @@ final class BenchSearchCommand implements Callable<Integer> {
         moments, dim, queries, k, clusters, noise, seed, dir)).run(System.out);
     System.out.printf("indexing: %,.0f moments/s (%.1f s for %,d), %,d bytes on disk%n",
         r.momentsPerSecond(), r.buildSeconds(), r.moments(), r.sizeOnDiskBytes());
-    System.out.printf("recall@%d vs exact brute force: %.4f over %d queries%n",
-        r.k(), r.recall(), r.queries());
+    System.out.printf("recall@%d vs exact brute force: %.4f (float embeddings), %.4f (their stored int8"
+        + " vectors, what the index reports) over %d queries%n", r.k(), r.recall(), r.recallInt8(), r.queries());
     System.out.printf("latency: p50 %.2f ms, p99 %.2f ms, mean %.2f ms%n",
         r.p50Ms(), r.p99Ms(), r.meanMs());
     System.out.println(BenchReferences.load(before, BenchReferences.loadavg())

@@ -64,8 +64,8 @@ import picocli.CommandLine.Option;
  * seconds both ways (a clip starting mid-frame starts its stream with that whole frame). {@code
  * eval nlq --hop-sec H} gives the same row as its fused row; {@code eval nlq} without it slides
  * windows every {@code --stride-sec} (default half the window) instead, which the note it prints
- * says. Online and offline differ only by what the index adds: float similarities, int8 frame
- * evidence and whole-millisecond times.
+ * says. Online and offline differ only by the index's whole-millisecond times: both score a moment
+ * with its int8 vector ({@code MomentVectors.similarity}) and rank from the int8 frame evidence.
  */
 @Command(name = "replay", mixinStandardHelpOptions = true,
     description = "Replay a feature set's NLQ clips through Kafka, the indexer and the query API "

@@ -2,6 +2,7 @@ package dev.moments.eval;
 
 import dev.moments.model.MomentPredictor;
 import dev.moments.model.rank.FrameEvidence;
+import dev.moments.model.rank.MomentVectors;
 import dev.moments.model.rank.Rankers;
 import dev.moments.model.rank.SpanRanker;
 import dev.moments.trainer.ego4d.NlqAnnotations;
@@ -17,7 +18,8 @@ import java.util.Map;
  * frame features (the video's {@code .npy} rows from the one holding the clip's start on, via the
  * manifest fps; sliding windows, or the live indexer's windows with {@link Options#live}, see
  * {@link WindowedMoments}); each query's moments are ranked by cosine(query text embedding,
- * moment embedding), a moment overlapping a better one with IoU above the suppression IoU is
+ * moment embedding) with the moment embedding at the int8 precision the served index stores
+ * ({@link MomentVectors#similarity}, the same float the index reports), a moment overlapping a better one with IoU above the suppression IoU is
  * dropped (as the served search's NMS does), and the top K spans become {@code predicted_times},
  * in clip seconds: the span's first row starts up to one frame before the clip ({@link
  * FeatureSpans#offsetSec}), and times are shifted by that and clamped to the clip.
@@ -94,7 +96,8 @@ public final class NlqEvaluator {
    * Every query with a text ranked by each of {@code rankers} (name to ranker) from the same
    * evidence: the clip's frame features pooled per second ({@link FrameEvidence#pool}, second 0
    * starting at the clip's first frame row) scored against the query, and the model's moments over
-   * the clip (as {@link #run}) scored by cosine with the query; spans shifted to clip seconds and
+   * the clip (as {@link #run}) scored by cosine with the query at the index's int8 precision
+   * ({@link MomentVectors#similarity}); spans shifted to clip seconds and
    * clamped as {@link #run} does ({@link #toClip}). The model runs once per clip.
    *
    * @return per ranker name, in the order given, its predictions (top {@link Options#topK()})
@@ -114,7 +117,16 @@ public final class NlqEvaluator {
         withoutFeatures += qs.size();
         continue;
       }
-      List<WindowedMoments.Moment> moments = windows.run(span, features.fps());
+      List<WindowedMoments.Moment> moments = new ArrayList<>();
+      List<byte[]> stored = new ArrayList<>(); // as the index stores them
+      for (WindowedMoments.Moment m : windows.run(span, features.fps())) {
+        try {
+          stored.add(MomentVectors.int8(m.embedding(), "a moment embedding of clip " + first.clipUid()));
+          moments.add(m);
+        } catch (IllegalArgumentException zeroOrNotFinite) {
+          // the index refuses such a moment (the materializer skips it), so it is not ranked here
+        }
+      }
       float[][] evidence = FrameEvidence.pool(span, features.fps());
       double offset = features.offsetSec(first.clipVideoStartSec());
       double clipLength = first.clipVideoEndSec() - first.clipVideoStartSec();
@@ -122,8 +134,9 @@ public final class NlqEvaluator {
         float[] qv = text.embed(q.query());
         double[] frameScores = FrameEvidence.scores(qv, evidence);
         List<SpanRanker.Moment> scored = new ArrayList<>(moments.size());
-        for (WindowedMoments.Moment m : moments) {
-          scored.add(new SpanRanker.Moment(m.startSec(), m.endSec(), Vectors.cosine(qv, m.embedding())));
+        for (int i = 0; i < moments.size(); i++) {
+          WindowedMoments.Moment m = moments.get(i);
+          scored.add(new SpanRanker.Moment(m.startSec(), m.endSec(), MomentVectors.similarity(qv, stored.get(i))));
         }
         for (Map.Entry<String, SpanRanker> r : rankers.entrySet()) {
           List<double[]> spans = new ArrayList<>();

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.moments.featurizer.store.FeatureManifest;
 import dev.moments.featurizer.store.Npy;
 import dev.moments.featurizer.store.TextEmbeddings;
+import dev.moments.model.rank.MomentVectors;
+import dev.moments.model.rank.SpanRanker;
 import dev.moments.trainer.ego4d.NlqAnnotations;
 import dev.moments.trainer.ego4d.NlqAnnotations.LanguageQuery;
 import java.io.IOException;
@@ -103,6 +105,37 @@ class NlqEvaluatorTest {
     assertThat(e1.predictedTimes().get(0)).containsExactly(20.0, 40.0);
     assertThat(e1.predictedTimes().stream().filter(w -> w[0] == 20.0 && w[1] == 40.0)).hasSize(1);
     assertThat(e1.predictedTimes()).hasSize(4); // distinct chunks: [0,20) [20,40) [40,60) [60,80)
+  }
+
+  /**
+   * Offline, a moment is scored as the served index scores it: the float query's cosine with the
+   * moment's int8 vector ({@link MomentVectors#similarity}, the same float), not with its float
+   * embedding.
+   */
+  @Test
+  void moments_are_scored_with_the_int8_vectors_the_index_stores() throws IOException {
+    float[] a = {1, 0.3f, 0.01f, 0.55f};
+    float[] b = {0.2f, -0.9f, 0.4f, 0.1f};
+    dev.moments.model.MomentPredictor two = (window, fps) -> List.of(
+        new dev.moments.model.PredictedMoment(0, a, 0, 10, 1f), new dev.moments.model.PredictedMoment(1, b, 10, 20, 1f));
+    List<List<Double>> seen = new java.util.ArrayList<>();
+    SpanRanker capture = (frameScores, moments, k) -> {
+      seen.add(moments.stream().map(SpanRanker.Moment::score).toList());
+      return List.of();
+    };
+    new NlqEvaluator(two, table(), NlqEvaluator.Options.defaults())
+        .runRanked(annotations(), features(), Map.of("capture", capture));
+    float[] e1 = table().embed("find e1");
+    float[] e2 = table().embed("find e2");
+    assertThat(seen).containsExactly(
+        List.of(sim(e1, a), sim(e1, b)),
+        List.of(sim(e2, a), sim(e2, b)));
+    // and that is not the float embedding's cosine
+    assertThat(sim(e2, a)).isNotEqualTo(Vectors.cosine(e2, a));
+  }
+
+  private static double sim(float[] q, float[] embedding) {
+    return MomentVectors.similarity(q, MomentVectors.int8(embedding, "e"));
   }
 
   @Test

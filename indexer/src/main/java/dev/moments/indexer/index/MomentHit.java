@@ -7,7 +7,8 @@ package dev.moments.indexer.index;
  * @param streamId the stream the moment belongs to
  * @param startMs start of the moment (epoch ms)
  * @param endMs end of the moment (epoch ms)
- * @param similarity cosine similarity of the L2-normalized query and moment embedding, in [-1, 1]
+ * @param similarity cosine of the query with the moment's stored int8 vector, in [-1, 1]
+ *     ({@link dev.moments.model.rank.MomentVectors#similarity})
  * @param momentScore the model's confidence in the moment's time span
  * @param modelId the model that predicted the moment
  */

@@ -1,6 +1,7 @@
 package dev.moments.indexer.index;
 
 import dev.moments.model.rank.MomentMerge;
+import dev.moments.model.rank.MomentVectors;
 import dev.moments.topics.MomentRecord;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,7 +18,7 @@ import org.apache.lucene.document.BinaryDocValuesField;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.FloatDocValuesField;
 import org.apache.lucene.document.Field;
-import org.apache.lucene.document.KnnFloatVectorField;
+import org.apache.lucene.document.KnnByteVectorField;
 import org.apache.lucene.document.LongField;
 import org.apache.lucene.document.LongPoint;
 import org.apache.lucene.document.SortedDocValuesField;
@@ -37,6 +38,7 @@ import org.apache.lucene.index.SortedDocValues;
 import org.apache.lucene.index.SortedNumericDocValues;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
+import org.apache.lucene.index.VectorEncoding;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
@@ -46,10 +48,10 @@ import org.apache.lucene.search.Weight;
 import org.apache.lucene.search.ScoreMode;
 import org.apache.lucene.search.Scorer;
 import org.apache.lucene.search.DocIdSetIterator;
-import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.ByteVectorValues;
 import org.apache.lucene.index.KnnVectorValues;
 import org.apache.lucene.search.IndexSearcher;
-import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.KnnByteVectorQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.SearcherManager;
@@ -62,13 +64,16 @@ import org.apache.lucene.util.BytesRef;
 
 /**
  * The moment index: a Lucene index on disk with one document per moment (embedding as an HNSW
- * vector field with dot-product similarity over L2-normalized vectors, stream id, start/end ms as
- * points and stored values, score, model id), upserted by moment id so replays never duplicate.
+ * byte vector field with cosine similarity holding the int8 form of {@link MomentVectors}: no float
+ * copy is kept; stream id, start/end ms as points and stored values, score, model id), upserted by
+ * moment id so replays never duplicate.
  *
- * <p>Search is k-NN with optional stream, time-overlap and minimum-similarity filters, followed
- * by a temporal non-maximum suppression: a hit whose interval overlaps a better hit of the same
- * stream with IoU above {@link #nmsIou()} is dropped (neighbouring sliding windows predict the
- * same moment several times).
+ * <p>Search is k-NN with optional stream, time-overlap and minimum-similarity filters (the graph
+ * searched with the int8 query for {@link #OVERSAMPLE} times k candidates, rescored with the float
+ * query's exact cosine with their int8 vectors, {@link MomentVectors#similarity}, which is the
+ * reported similarity), followed by a temporal non-maximum suppression: a hit whose interval
+ * overlaps a better hit of the same stream with IoU above {@link #nmsIou()} is dropped
+ * (neighbouring sliding windows predict the same moment several times).
  *
  * <p>Writes become durable only through {@link #commit(Map)}, which also stores the caller's
  * user data (the {@link Materializer} keeps its consumed offsets there). NOTE: {@link #close()}
@@ -93,6 +98,16 @@ public final class MomentIndex implements AutoCloseable {
   public static final float DEFAULT_NMS_IOU = 0.5f;
 
   private static final int MAX_CANDIDATES = 10_000;
+  /**
+   * The k-NN graph search asks for {@code max(OVERSAMPLE * k, MIN_CANDIDATES)} candidates by the
+   * int8 query's cosine with the int8 vectors, which {@link #search} rescores with the float
+   * query's exact cosine: the int8 query moves the graph's scores by about as much as the int8
+   * moment vectors do, so the true top k can sit a little below rank k in the graph's order
+   * ({@code bench search}, 10^5 moments of dim 1024: recall@10 1.0000 against the exact top 10 by
+   * this similarity).
+   */
+  static final int OVERSAMPLE = 4;
+  static final int MIN_CANDIDATES = 100;
 
   private final Path path;
   private final Directory dir;
@@ -112,6 +127,12 @@ public final class MomentIndex implements AutoCloseable {
     this.writer = writer;
     this.nmsIou = nmsIou;
     this.searchers = new SearcherManager(writer, null);
+    try {
+      requireInt8Vectors();
+    } catch (RuntimeException e) {
+      searchers.close();
+      throw e;
+    }
     this.dim = readDim();
     this.evidence = new FrameEvidenceStore(writer, searchers);
   }
@@ -143,7 +164,20 @@ public final class MomentIndex implements AutoCloseable {
       if (!DirectoryReader.indexExists(d)) {
         w.commit();
       }
-      return new MomentIndex(dir, d, w, nmsIou);
+      try {
+        return new MomentIndex(dir, d, w, nmsIou);
+      } catch (RuntimeException | IOException e) {
+        try {
+          w.close(); // releases the write lock; nothing was written
+        } catch (IOException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        if (e instanceof RuntimeException re) {
+          d.close();
+          throw re;
+        }
+        throw (IOException) e;
+      }
     } catch (IOException e) {
       if (d != null) {
         try {
@@ -197,7 +231,7 @@ public final class MomentIndex implements AutoCloseable {
    *     dimension than the moments already in the index
    */
   public boolean upsert(MomentRecord m) {
-    float[] v = normalized(m.embedding(), "moment " + m.momentId() + " embedding");
+    byte[] v = MomentVectors.int8(m.embedding(), "moment " + m.momentId() + " embedding");
     synchronized (this) {
       if (dim != 0 && v.length != dim) {
         throw new IllegalArgumentException("moment " + m.momentId() + " has a " + v.length
@@ -209,17 +243,18 @@ public final class MomentIndex implements AutoCloseable {
         return true;
       }
       StreamKept k = kept(m.streamId(), m.startMs());
-      if (k.repeats(m.momentId(), m.windowId(), m.startMs(), m.endMs(), v)) {
+      float[] unit = MomentVectors.unit(v); // as it reads back from the index
+      if (k.repeats(m.momentId(), m.windowId(), m.startMs(), m.endMs(), unit)) {
         merged.incrementAndGet();
         return false;
       }
       writeMoment(m, v);
-      k.put(new Kept(m.momentId(), m.windowId(), m.startMs(), m.endMs(), v));
+      k.put(new Kept(m.momentId(), m.windowId(), m.startMs(), m.endMs(), unit));
       return true;
     }
   }
 
-  private void writeMoment(MomentRecord m, float[] v) {
+  private void writeMoment(MomentRecord m, byte[] v) {
     Document doc = new Document();
     doc.add(new StringField(F_ID, m.momentId(), Field.Store.YES));
     doc.add(new StringField(F_STREAM, m.streamId(), Field.Store.YES));
@@ -231,7 +266,7 @@ public final class MomentIndex implements AutoCloseable {
     doc.add(new StoredField(F_MODEL, m.modelId()));
     doc.add(new BinaryDocValuesField(F_ID_DV, new BytesRef(m.momentId())));
     doc.add(new FloatDocValuesField(F_SCORE_DV, m.score()));
-    doc.add(new KnnFloatVectorField(F_VECTOR, v, VectorSimilarityFunction.DOT_PRODUCT));
+    doc.add(new KnnByteVectorField(F_VECTOR, v, VectorSimilarityFunction.COSINE));
     try {
       writer.updateDocument(new Term(F_ID, m.momentId()), doc);
     } catch (IOException e) {
@@ -299,12 +334,12 @@ public final class MomentIndex implements AutoCloseable {
       throw new IllegalArgumentException(
           "time range is empty: from " + r.fromMs() + " is after to " + r.toMs());
     }
-    float[] q = normalized(r.query(), "query vector");
+    byte[] q8 = MomentVectors.int8(r.query(), "query vector");
     try {
       searchers.maybeRefresh();
       IndexSearcher searcher = searchers.acquire();
       try {
-        if (!holdsMomentsLike(searcher, q)) {
+        if (!holdsMomentsLike(searcher, q8.length)) {
           return List.of();
         }
         if (r.streams() != null && r.streams().isEmpty()) {
@@ -312,11 +347,12 @@ public final class MomentIndex implements AutoCloseable {
         }
         Query filter = filter(r);
         int live = searcher.getIndexReader().numDocs();
-        int candidates = Math.min(Math.max(4 * r.k(), r.k() + 50), MAX_CANDIDATES);
+        int candidates = Math.min(Math.max(OVERSAMPLE * r.k(), MIN_CANDIDATES), MAX_CANDIDATES);
         while (true) {
-          KnnFloatVectorQuery knn = new KnnFloatVectorQuery(F_VECTOR, q, candidates, filter);
+          // the graph search compares int8 with int8; the candidates are then rescored exactly
+          KnnByteVectorQuery knn = new KnnByteVectorQuery(F_VECTOR, q8, candidates, filter);
           TopDocs top = searcher.search(knn, candidates);
-          List<MomentHit> kept = suppress(searcher, top, r);
+          List<MomentHit> kept = suppress(searcher, top, rescore(searcher, top, r.query()), r);
           boolean exhausted = top.scoreDocs.length < candidates || candidates >= live
               || candidates >= MAX_CANDIDATES;
           if (kept.size() >= r.k() || exhausted) {
@@ -352,13 +388,46 @@ public final class MomentIndex implements AutoCloseable {
     return any ? b.build() : null;
   }
 
-  private List<MomentHit> suppress(IndexSearcher searcher, TopDocs top, SearchRequest r)
+  /**
+   * The exact similarity of each hit of {@code top} with the float {@code query} ({@link
+   * MomentVectors#similarity} with the hit's stored int8 vector, read back from its segment), in
+   * the order of {@code top.scoreDocs}.
+   */
+  private static float[] rescore(IndexSearcher searcher, TopDocs top, float[] query) throws IOException {
+    ScoreDoc[] sds = top.scoreDocs;
+    Integer[] byDoc = new Integer[sds.length];
+    for (int i = 0; i < sds.length; i++) {
+      byDoc[i] = i;
+    }
+    java.util.Arrays.sort(byDoc, Comparator.comparingInt(i -> sds[i].doc));
+    List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
+    float[] out = new float[sds.length];
+    LeafReaderContext leaf = null;
+    ByteVectorValues vectors = null;
+    KnnVectorValues.DocIndexIterator it = null;
+    for (int i : byDoc) { // ascending doc ids: each leaf's iterator only moves forward
+      int doc = sds[i].doc;
+      if (leaf == null || doc >= leaf.docBase + leaf.reader().maxDoc()) {
+        leaf = leaves.get(org.apache.lucene.index.ReaderUtil.subIndex(doc, leaves));
+        vectors = leaf.reader().getByteVectorValues(F_VECTOR);
+        it = vectors == null ? null : vectors.iterator();
+      }
+      int local = doc - leaf.docBase;
+      if (it == null || (it.docID() < local ? it.advance(local) : it.docID()) != local) {
+        throw new IllegalStateException("k-NN hit " + doc + " has no moment vector");
+      }
+      out[i] = MomentVectors.similarity(query, vectors.vectorValue(it.index()));
+    }
+    return out;
+  }
+
+  private List<MomentHit> suppress(IndexSearcher searcher, TopDocs top, float[] similarities, SearchRequest r)
       throws IOException {
     StoredFields stored = searcher.storedFields();
     List<MomentHit> hits = new ArrayList<>(top.scoreDocs.length);
-    for (ScoreDoc sd : top.scoreDocs) {
-      // Lucene scores DOT_PRODUCT as (1 + dot) / 2; undo that to report the cosine.
-      float similarity = 2f * sd.score - 1f;
+    for (int i = 0; i < top.scoreDocs.length; i++) {
+      ScoreDoc sd = top.scoreDocs[i];
+      float similarity = similarities[i];
       if (r.minScore() != null && similarity < r.minScore()) {
         continue;
       }
@@ -395,17 +464,18 @@ public final class MomentIndex implements AutoCloseable {
   }
 
   /**
-   * Whether the index holds moments to compare {@code q} with: false when it holds none yet.
+   * Whether the index holds moments to compare a query of {@code queryDim} dimensions with: false
+   * when it holds none yet.
    *
-   * @throws IllegalArgumentException when the stored moments have another dimension than {@code q}
+   * @throws IllegalArgumentException when the stored moments have another dimension
    */
-  private boolean holdsMomentsLike(IndexSearcher searcher, float[] q) {
+  private boolean holdsMomentsLike(IndexSearcher searcher, int queryDim) {
     int indexDim = dimensionOf(searcher);
     if (indexDim == 0) {
       return false;
     }
-    if (q.length != indexDim) {
-      throw new IllegalArgumentException("query vector has " + q.length
+    if (queryDim != indexDim) {
+      throw new IllegalArgumentException("query vector has " + queryDim
           + " dimensions, but the index holds " + indexDim + "-dimensional moment embeddings");
     }
     return true;
@@ -422,22 +492,17 @@ public final class MomentIndex implements AutoCloseable {
    */
   public List<MomentHit> momentsOf(String streamId, Long fromMs, Long toMs, float[] query) {
     Objects.requireNonNull(streamId, "streamId");
-    float[] q = normalized(query, "query vector");
+    normalized(query, "query vector"); // the checks only: the similarity takes the query as given
     try {
       searchers.maybeRefresh();
       IndexSearcher searcher = searchers.acquire();
       try {
-        if (!holdsMomentsLike(searcher, q)) {
+        if (!holdsMomentsLike(searcher, query.length)) {
           return List.of();
         }
         List<MomentHit> out = new ArrayList<>();
-        scanStream(searcher, streamId, fromMs, toMs, (id, startMs, endMs, score, v) -> {
-          double dot = 0;
-          for (int i = 0; i < v.length; i++) {
-            dot += (double) q[i] * v[i];
-          }
-          out.add(new MomentHit(id, streamId, startMs, endMs, (float) dot, score, null));
-        });
+        scanStream(searcher, streamId, fromMs, toMs, (id, startMs, endMs, score, v) ->
+            out.add(new MomentHit(id, streamId, startMs, endMs, MomentVectors.similarity(query, v), score, null)));
         return out;
       } finally {
         searchers.release(searcher);
@@ -447,9 +512,12 @@ public final class MomentIndex implements AutoCloseable {
     }
   }
 
-  /** One live moment as {@link #scanStream} reads it; {@code vector} is valid during the call only. */
+  /**
+   * One live moment as {@link #scanStream} reads it; {@code vector} (its stored int8 values) is
+   * valid during the call only.
+   */
   private interface MomentVisitor {
-    void visit(String id, long startMs, long endMs, float score, float[] vector);
+    void visit(String id, long startMs, long endMs, float score, byte[] vector);
   }
 
   /**
@@ -469,7 +537,7 @@ public final class MomentIndex implements AutoCloseable {
     Weight w = searcher.createWeight(searcher.rewrite(b.build()), ScoreMode.COMPLETE_NO_SCORES, 1f);
     for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
       Scorer scorer = w.scorer(ctx);
-      FloatVectorValues vectors = ctx.reader().getFloatVectorValues(F_VECTOR);
+      ByteVectorValues vectors = ctx.reader().getByteVectorValues(F_VECTOR);
       if (scorer == null || vectors == null) {
         continue;
       }
@@ -485,7 +553,7 @@ public final class MomentIndex implements AutoCloseable {
         if ((live != null && !live.get(doc)) || vit.docID() > doc || vit.advance(doc) != doc) {
           continue;
         }
-        float[] v = vectors.vectorValue(vit.index());
+        byte[] v = vectors.vectorValue(vit.index());
         if (ids.advanceExact(doc) && scores.advanceExact(doc) && starts.advanceExact(doc) && ends.advanceExact(doc)) {
           visitor.visit(ids.binaryValue().utf8ToString(), starts.nextValue(), ends.nextValue(),
               Float.intBitsToFloat((int) scores.longValue()), v);
@@ -627,6 +695,25 @@ public final class MomentIndex implements AutoCloseable {
     }
   }
 
+  // An index written before the moments' vectors were int8 holds them as float32 under the same
+  // field, which Lucene cannot mix with bytes.
+  private void requireInt8Vectors() throws IOException {
+    IndexSearcher s = searchers.acquire();
+    try {
+      for (LeafReaderContext ctx : s.getIndexReader().leaves()) {
+        FieldInfo fi = ctx.reader().getFieldInfos().fieldInfo(F_VECTOR);
+        if (fi != null && fi.getVectorDimension() > 0 && fi.getVectorEncoding() != VectorEncoding.BYTE) {
+          throw new IllegalStateException("the moment index at " + path + " holds " + fi.getVectorEncoding()
+              + " moment vectors, written by a version before int8 vectors; this version cannot add to it."
+              + " Move or delete the folder: the query API rebuilds it from the moments and features"
+              + " topics (while their retention still holds the records)");
+        }
+      }
+    } finally {
+      searchers.release(s);
+    }
+  }
+
   private int readDim() throws IOException {
     IndexSearcher s = searchers.acquire();
     try {
@@ -722,7 +809,7 @@ public final class MomentIndex implements AutoCloseable {
         List<Kept> found = new ArrayList<>();
         // the indexer's ids are <window id>/<slot> (MomentRecord.idFor); the window is not stored
         scanStream(searcher, stream, from, null, (id, s0, e0, score, v) -> found.add(
-            new Kept(id, id.substring(0, Math.max(0, id.lastIndexOf('/'))), s0, e0, v.clone())));
+            new Kept(id, id.substring(0, Math.max(0, id.lastIndexOf('/'))), s0, e0, MomentVectors.unit(v))));
         found.sort(Comparator.comparingLong(Kept::startMs).thenComparing(Kept::id));
         for (Kept x : found) {
           k.byId.put(x.id(), x);

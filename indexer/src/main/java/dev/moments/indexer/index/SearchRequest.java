@@ -5,7 +5,8 @@ import java.util.Set;
 /**
  * A k-NN search over moments with optional filters.
  *
- * @param query the query embedding (any norm but zero; it is L2-normalized before searching)
+ * @param query the query embedding (any norm but zero; the graph is searched with its int8 form,
+ *     the similarities are the exact cosine of this float vector with the stored int8 vectors)
  * @param k how many hits to return after temporal non-maximum suppression, {@code >= 1}
  * @param streams only moments of these streams, or null for all streams
  * @param fromMs only moments that end at or after this time (epoch ms), or null

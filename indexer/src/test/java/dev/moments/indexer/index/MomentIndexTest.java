@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.moments.model.rank.MomentVectors;
 import dev.moments.topics.MomentRecord;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,7 +24,8 @@ class MomentIndexTest {
   /**
    * Stream s1: m1 [0,1000] (1,0,0); m2 [500,1500] (0.8,0.6,0); m3 [100,1000] given as (3,4,0),
    * normalized to (0.6,0.8,0). Stream s2: m4 [0,1000] (0,1,0). Query (2,0,0) normalizes to
-   * (1,0,0), so the cosines are m1 1.0, m2 0.8, m3 0.6, m4 0.0.
+   * (1,0,0), so the cosines are m1 1.0, m2 0.8, m3 0.6, m4 0.0 (stored as int8: m2 (127, 95, 0)
+   * reads back with cosine 0.8007, m3 (95, 127, 0) with 0.5990).
    */
   private static void fill(MomentIndex index) {
     index.upsert(moment("m1", "s1", 0, 1000, 0.9f, 1, 0, 0));
@@ -41,7 +43,8 @@ class MomentIndexTest {
       // 500/1500 = 0.33 and stays; m4 has m1's interval but another stream and stays.
       assertThat(hits).extracting(MomentHit::momentId).containsExactly("m1", "m2", "m4");
       assertThat(hits.get(0).similarity()).isCloseTo(1.0f, within(1e-5f));
-      assertThat(hits.get(1).similarity()).isCloseTo(0.8f, within(1e-5f));
+      // the cosine with m2's int8 vector (127, 95, 0): 127 / sqrt(127^2 + 95^2)
+      assertThat(hits.get(1).similarity()).isCloseTo((float) (127 / Math.hypot(127, 95)), within(1e-6f));
       assertThat(hits.get(2).similarity()).isCloseTo(0.0f, within(1e-5f));
       assertThat(hits.get(0)).isEqualTo(
           new MomentHit("m1", "s1", 0, 1000, hits.get(0).similarity(), 0.9f, "model-a"));
@@ -135,6 +138,77 @@ class MomentIndexTest {
     }
   }
 
+  /**
+   * Every similarity the index reports, from the k-NN search and from {@code momentsOf}, is the
+   * exact cosine of the float query with the moment's stored int8 vector ({@link
+   * MomentVectors#similarity}, the function the offline evaluation scores with), and the k-NN hits
+   * are the top k by it.
+   */
+  @Test
+  void similarities_are_the_exact_cosine_of_the_float_query_with_the_int8_vector() {
+    int dim = 64;
+    java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+    Map<String, float[]> embeddings = new java.util.HashMap<>();
+    try (MomentIndex index = MomentIndex.open(dir, 1.0f)) {
+      for (int i = 0; i < 500; i++) {
+        float[] v = new float[dim];
+        for (int j = 0; j < dim; j++) {
+          v[j] = (float) r.nextGaussian();
+        }
+        String id = "m" + i;
+        embeddings.put(id, v);
+        index.upsert(moment(id, "s" + (i % 3), i * 1000L, i * 1000L + 500, 0.5f, v));
+      }
+      index.commit(Map.of());
+      float[] q = new float[dim];
+      for (int j = 0; j < dim; j++) {
+        q[j] = (float) r.nextGaussian();
+      }
+      Map<String, Float> expected = new java.util.HashMap<>();
+      embeddings.forEach((id, v) -> expected.put(id, MomentVectors.similarity(q, MomentVectors.int8(v, id))));
+      List<MomentHit> hits = index.search(SearchRequest.of(q, 10));
+      assertThat(hits).hasSize(10);
+      for (MomentHit h : hits) {
+        assertThat(h.similarity()).as(h.momentId()).isEqualTo(expected.get(h.momentId()));
+      }
+      List<String> top10 = expected.entrySet().stream()
+          .sorted(Map.Entry.<String, Float>comparingByValue().reversed()).limit(10).map(Map.Entry::getKey).toList();
+      assertThat(hits).extracting(MomentHit::momentId).containsExactlyElementsOf(top10);
+      List<MomentHit> all = index.momentsOf("s1", null, null, q);
+      assertThat(all).hasSize(167);
+      for (MomentHit h : all) {
+        assertThat(h.similarity()).as(h.momentId()).isEqualTo(expected.get(h.momentId()));
+      }
+    }
+  }
+
+  /**
+   * An index written when moment vectors were float32 cannot take int8 ones under the same field:
+   * opening it says so and what to do, and leaves the folder unlocked and as it was.
+   */
+  @Test
+  void an_index_with_float_vectors_is_refused_with_what_to_do() throws Exception {
+    try (var d = org.apache.lucene.store.FSDirectory.open(dir);
+        var w = new org.apache.lucene.index.IndexWriter(d, new org.apache.lucene.index.IndexWriterConfig())) {
+      org.apache.lucene.document.Document doc = new org.apache.lucene.document.Document();
+      doc.add(new org.apache.lucene.document.StringField(MomentIndex.F_ID, "old", org.apache.lucene.document.Field.Store.YES));
+      doc.add(new org.apache.lucene.document.KnnFloatVectorField(MomentIndex.F_VECTOR, new float[] {1, 0, 0},
+          org.apache.lucene.index.VectorSimilarityFunction.DOT_PRODUCT));
+      w.addDocument(doc);
+      w.commit();
+    }
+    for (int attempt = 0; attempt < 2; attempt++) { // the first one released the write lock
+      assertThatThrownBy(() -> MomentIndex.open(dir))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("the moment index at " + dir + " holds FLOAT32 moment vectors, written by a version before"
+              + " int8 vectors; this version cannot add to it. Move or delete the folder: the query API rebuilds it"
+              + " from the moments and features topics (while their retention still holds the records)");
+    }
+    try (var d = org.apache.lucene.store.FSDirectory.open(dir); var reader = org.apache.lucene.index.DirectoryReader.open(d)) {
+      assertThat(reader.numDocs()).isEqualTo(1);
+    }
+  }
+
   // --- the merge of overlapping windows' moments (MomentMerge) ---
 
   private static final long W = 600_000;
@@ -222,7 +296,7 @@ class MomentIndexTest {
       windows.add(window("cam", end));
     }
     List<MomentRecord> offline = dev.moments.model.rank.MomentMerge.merge(windows, MomentRecord::startMs,
-        MomentRecord::endMs, m -> dev.moments.model.rank.MomentMerge.unit(m.embedding(), "e"));
+        MomentRecord::endMs, m -> MomentVectors.readBack(m.embedding(), "e"));
     try (MomentIndex index = MomentIndex.open(dir)) {
       index.setMerging(true);
       windows.forEach(w -> w.forEach(index::upsert));

@@ -31,8 +31,8 @@ public final class MomentMerge {
   public static final double MIN_COSINE = 0.8;
 
   /**
-   * The embedding as it is stored and compared: scaled to unit length in float arithmetic (the
-   * index's dot-product vectors).
+   * The embedding scaled to unit length in float arithmetic (what {@link MomentVectors#int8}
+   * quantizes; the merge compares embeddings as they read back, {@link MomentVectors#readBack}).
    *
    * @throws IllegalArgumentException for a null, empty, all-zero or non-finite vector ({@code what}
    *     names it in the message)
@@ -73,7 +73,8 @@ public final class MomentMerge {
 
   /**
    * Whether a moment {@code [s1, e1]} (ms) with unit embedding {@code u1} repeats the stored moment
-   * {@code [s2, e2]} with {@code u2}. Symmetric.
+   * {@code [s2, e2]} with {@code u2}. Symmetric. The index passes embeddings as they read back from
+   * its int8 form ({@link MomentVectors#readBack}); an offline merge must pass the same.
    */
   public static boolean duplicate(long s1, long e1, float[] u1, long s2, long e2, float[] u2) {
     return Rankers.iouMs(s1, e1, s2, e2) >= MIN_IOU && cosine(u1, u2) >= MIN_COSINE;

@@ -1,0 +1,78 @@
+package dev.moments.model.rank;
+
+/**
+ * A moment's embedding as the index stores it and as everything reads it back: int8 only. The
+ * embedding is scaled to unit length ({@link MomentMerge#unit}) and quantized symmetrically with
+ * one scale per moment by {@link FrameEvidence#int8} at {@link FrameEvidence#scale} ({@code
+ * max|x| / 127}; each value {@code Math.round(x / scale)}, ties toward +infinity), the same function as
+ * the frame evidence. The scale is not kept: cosine similarity does not depend on it, so the 1 byte
+ * per dimension is the whole stored moment vector (1,024 B at dim 1024 instead of 4,096).
+ *
+ * <p>Every reader goes through here so that all see the same values: the served index (its k-NN
+ * hits, {@code momentsOf}, the merge's view of stored moments) and the offline evaluation ({@code
+ * eval nlq}, {@code replay}'s offline row) score a moment by {@link #similarity} of the float query
+ * with its int8 vector, and the merge compares {@link #unit(byte[])} vectors. Both sides get the
+ * same float from the same inputs, so online = offline holds exactly.
+ */
+public final class MomentVectors {
+  private MomentVectors() {}
+
+  /**
+   * The stored int8 form of an embedding (never all zeros: the largest value maps to +-127).
+   *
+   * @throws IllegalArgumentException for a null, empty, all-zero or non-finite embedding ({@code
+   *     what} names it in the message)
+   */
+  public static byte[] int8(float[] embedding, String what) {
+    float[] u = MomentMerge.unit(embedding, what);
+    return FrameEvidence.int8(u, FrameEvidence.scale(u));
+  }
+
+  /** The unit vector an int8 moment vector reads back as: {@code v / |v|}, in float. */
+  public static float[] unit(byte[] v) {
+    double s = 0;
+    for (byte x : v) {
+      s += x * x;
+    }
+    float[] out = new float[v.length];
+    if (s == 0) {
+      return out;
+    }
+    double inv = 1 / Math.sqrt(s);
+    for (int i = 0; i < v.length; i++) {
+      out[i] = (float) (v[i] * inv);
+    }
+    return out;
+  }
+
+  /** What an embedding reads back as from the index: {@link #unit(byte[])} of its {@link #int8}. */
+  public static float[] readBack(float[] embedding, String what) {
+    return unit(int8(embedding, what));
+  }
+
+  /**
+   * The similarity of a moment with a query as the index reports it: the exact cosine of the float
+   * {@code query} with the int8 vector {@code v}, accumulated in double, rounded to float. 0 for a
+   * zero query.
+   *
+   * @throws IllegalArgumentException when the dimensions differ
+   */
+  public static float similarity(float[] query, byte[] v) {
+    if (query.length != v.length) {
+      throw new IllegalArgumentException("query has " + query.length + " dimensions, the moment vector "
+          + v.length + " (text embeddings and the model must share one space)");
+    }
+    double dot = 0;
+    double qq = 0;
+    long vv = 0;
+    for (int i = 0; i < v.length; i++) {
+      dot += (double) query[i] * v[i];
+      qq += (double) query[i] * query[i];
+      vv += v[i] * v[i];
+    }
+    if (qq == 0 || vv == 0) {
+      return 0f;
+    }
+    return (float) (dot / (Math.sqrt(qq) * Math.sqrt((double) vv)));
+  }
+}
