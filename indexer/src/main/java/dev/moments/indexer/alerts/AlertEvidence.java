@@ -120,16 +120,7 @@ final class AlertEvidence {
       open = sec;
       sum = new double[st.dim()];
     }
-    double n = 0;
-    for (float x : feature) {
-      n += (double) x * x;
-    }
-    n = Math.sqrt(n);
-    if (n > 0) {
-      for (int i = 0; i < feature.length; i++) {
-        sum[i] += feature[i] / n;
-      }
-    }
+    FrameEvidence.addUnit(sum, feature);
     store.put(stateKey(stream), new State(st.originMs(), st.dim(), next, open, sum).toBytes());
     return Outcome.ACCEPTED;
   }

@@ -153,16 +153,7 @@ public final class FrameEvidenceStore {
       st.openCount = 0;
       Arrays.fill(st.sum, 0);
     }
-    double n = 0;
-    for (float x : feature) {
-      n += (double) x * x;
-    }
-    n = Math.sqrt(n);
-    if (n > 0) {
-      for (int i = 0; i < feature.length; i++) {
-        st.sum[i] += feature[i] / n;
-      }
-    }
+    FrameEvidence.addUnit(st.sum, feature);
     st.openCount++;
     st.dirty = true;
     return Outcome.ACCEPTED;

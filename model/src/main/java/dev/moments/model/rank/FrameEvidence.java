@@ -31,20 +31,28 @@ public final class FrameEvidence {
       if (f.length != dim) {
         throw new IllegalArgumentException("frame " + t + " has " + f.length + " values, frame 0 has " + dim);
       }
-      double n = norm(f);
-      if (n == 0) {
-        continue;
-      }
-      double[] s = sum[(int) Math.floor(t / fps)];
-      for (int i = 0; i < dim; i++) {
-        s[i] += f[i] / n;
-      }
+      addUnit(sum[(int) Math.floor(t / fps)], f);
     }
     float[][] out = new float[seconds][];
     for (int i = 0; i < seconds; i++) {
       out[i] = ofSum(sum[i]);
     }
     return out;
+  }
+
+  /**
+   * Adds {@code feature}, L2-normalised, to a second's float64 {@code sum} (an all-zero feature
+   * adds nothing): the one accumulation of {@link #pool}, the index's evidence store and the alert
+   * matcher's.
+   */
+  public static void addUnit(double[] sum, float[] feature) {
+    double n = norm(feature);
+    if (n == 0) {
+      return;
+    }
+    for (int i = 0; i < feature.length; i++) {
+      sum[i] += feature[i] / n;
+    }
   }
 
   /**
