@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks. Each prints its numbers next to a reference and the ratio.",
     subcommands = {BenchIngestCommand.class, BenchFeaturizeCommand.class, BenchTrainCommand.class,
-        BenchSearchCommand.class, BenchIndexCommand.class, BenchScaleCommand.class})
+        BenchSearchCommand.class, BenchIndexCommand.class, BenchScaleCommand.class, BenchStorageCommand.class})
 final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -131,6 +131,10 @@ final class EvalCommand implements Runnable {
         defaultValue = "10")
     double latenessSec;
 
+    @Option(names = "--copies", paramLabel = "N", defaultValue = "" + dev.moments.model.rank.CentredMoments.DEFAULT_COPIES,
+        description = "With --hop-sec: rank the moments the index keeps, each stretch from the N windows nearest it "
+            + "(index's and replay's --copies); 0: every moment of every window (default: ${DEFAULT-VALUE}).")
+    int copies;
 
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -147,10 +151,10 @@ final class EvalCommand implements Runnable {
         dev.moments.eval.QueryText text = dev.moments.eval.QueryText.fromEncoder(encoder);
         double window = run.window(m);
         dev.moments.eval.NlqEvaluator.Options options = hopSec != null
-            ? dev.moments.eval.NlqEvaluator.Options.live(window, hopSec, latenessSec, 5, Rankers.NMS_IOU)
+            ? dev.moments.eval.NlqEvaluator.Options.live(window, hopSec, latenessSec, copies, 5, Rankers.NMS_IOU)
             : new dev.moments.eval.NlqEvaluator.Options(window, run.stride(m), 5, Rankers.NMS_IOU);
         java.io.PrintWriter err = spec != null ? spec.commandLine().getErr() : new java.io.PrintWriter(System.err, true);
-        err.println(windowsNote(window, run.stride(m), hopSec, latenessSec));
+        err.println(windowsNote(window, run.stride(m), hopSec, latenessSec, copies));
         Map<String, SpanRanker> rankers = new LinkedHashMap<>();
         rankers.put(m.modelId() + " (LAVITI-only)", Rankers.laviti());
         rankers.put("frame-only", Rankers.frames());
@@ -188,12 +192,13 @@ final class EvalCommand implements Runnable {
    * What windows and suppression {@code eval nlq} used, and when they differ from {@code replay}'s
    * (the live pipeline's), the flag that makes them the same.
    */
-  static String windowsNote(double window, double stride, Double hop, double lateness) {
+  static String windowsNote(double window, double stride, Double hop, double lateness, int copies) {
     String nms = "";
     if (hop != null) {
       return String.format(java.util.Locale.ROOT, "windows: the live indexer's, %.0f s ending every %.0f s after "
-          + "each clip's first frame, lateness %.0f s: replay --window-sec %.0f --hop-sec %.0f runs the same%s",
-          window, hop, lateness, window, hop, nms);
+          + "each clip's first frame, lateness %.0f s, each stretch's moments from %s: replay --window-sec %.0f "
+          + "--hop-sec %.0f --copies %d runs the same%s",
+          window, hop, lateness, copies == 0 ? "every window" : copies + " windows", window, hop, copies, nms);
     }
     return String.format(java.util.Locale.ROOT, "windows: sliding, %.0f s every %.0f s from each clip's first frame "
         + "plus one aligned to its end; the live indexer (and replay's offline row) ends windows every hop after "

@@ -44,6 +44,12 @@ final class IndexCommand implements Callable<Integer> {
   @Option(names = "--fps", defaultValue = "6", description = "Feature frames per second (default: ${DEFAULT-VALUE}).")
   double fps;
 
+  @Option(names = "--copies", defaultValue = "" + dev.moments.model.rank.CentredMoments.DEFAULT_COPIES, paramLabel = "N",
+      description = "The index keeps each stretch of video from the N windows that had it nearest their middle "
+          + "(the moments carry their window's band); 0 keeps every moment of every window, about W/hop "
+          + "times as many (default: ${DEFAULT-VALUE}).")
+  int copies;
+
   @Option(names = "--state-dir", defaultValue = "data/indexer-state", paramLabel = "DIR",
       description = "Kafka Streams state directory (default: ${DEFAULT-VALUE}).")
   Path stateDir;
@@ -61,7 +67,7 @@ final class IndexCommand implements Callable<Integer> {
     Path dir = model != null ? model : BundledModel.defaultDir();
     try (LavitiModel laviti = LavitiModel.load(dir)) {
       IndexerConfig cfg = IndexerConfig.defaults(broker.topics())
-          .withWindow(window, hop).withIdleFlush(idleFlush).withLateness(lateness).withFps(fps)
+          .withWindow(window, hop).withIdleFlush(idleFlush).withLateness(lateness).withFps(fps).withCopies(copies)
           .withFailover(failover.sessionTimeout, failover.heartbeatInterval);
       if (applicationId != null) {
         cfg = cfg.withApplicationId(applicationId);
@@ -72,7 +78,8 @@ final class IndexCommand implements Callable<Integer> {
         service.start();
         System.out.println("indexing " + cfg.topics().features().name() + " -> "
             + cfg.topics().moments().name() + " with model " + laviti.modelId() + " from " + dir
-            + " (window " + window + ", hop " + hop + "). Ctrl-C to stop.");
+            + " (window " + window + ", hop " + hop + ", each stretch kept from "
+            + (copies == 0 ? "every window" : copies + " windows") + "). Ctrl-C to stop.");
         try (ServiceMetrics endpoint = metrics.startIfAsked("index", () -> scrape(service))) {
           lifetime.await();
         }

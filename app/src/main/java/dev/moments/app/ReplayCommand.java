@@ -131,6 +131,11 @@ final class ReplayCommand implements Callable<Integer> {
       description = "Distance between live window ends; offline stride (default: the window).")
   Double hopSec;
 
+  @Option(names = "--copies", defaultValue = "" + dev.moments.model.rank.CentredMoments.DEFAULT_COPIES, paramLabel = "N",
+      description = "As index's --copies: the index keeps each stretch from the N windows nearest it, 0 every "
+          + "moment; the offline row keeps the same (default: ${DEFAULT-VALUE}).")
+  int copies;
+
   @Option(names = "--timeout", defaultValue = "10m", converter = DurationConverter.class,
       description = "Give up when the index has not caught up after this long (default: ${DEFAULT-VALUE}).")
   Duration timeout;
@@ -249,7 +254,7 @@ final class ReplayCommand implements Callable<Integer> {
           // Every replayed stream ends with its end-of-stream mark, which flushes its last window;
           // a short idle flush would only add provisional windows (while a loaded featurizer
           // lags) whose later retraction the wait for the expected moment count can mistake.
-          .withIdleFlush(Duration.ofMinutes(10)).withFps(manifest.fps())
+          .withIdleFlush(Duration.ofMinutes(10)).withFps(manifest.fps()).withCopies(copies)
           .withApplicationId(topics.prefix() + "-replay-" + Long.toHexString(System.nanoTime()));
       IndexerService indexer = new IndexerService(servers, ic, IndexerModel.of(m), dir.resolve("indexer-state"));
       open.add(indexer);
@@ -279,22 +284,25 @@ final class ReplayCommand implements Callable<Integer> {
         err.println();
       }
       awaitIndexed(server, clips, manifest, ic, m.config().numQueries());
-      err.printf(Locale.ROOT, "index: %d moments kept of %d consumed (%d merged into an earlier window's), "
-          + "%d bytes on disk with the frame evidence%n", server.index().size(), server.materializer().consumed(),
-          server.index().merged(), server.index().sizeOnDiskBytes());
+      err.printf(Locale.ROOT, "index: %d moments kept of %d consumed (each stretch from %s; %d centred before "
+          + "their window's band not stored), %d bytes on disk with the frame evidence%n", server.index().size(),
+          server.materializer().consumed(), copies == 0 ? "every window" : copies + " windows",
+          server.index().offCentre(), server.index().sizeOnDiskBytes());
 
       List<NlqPredictions.Result> live = ask(server.port(), token, gt, clips);
       NlqMetrics.Scores online = NlqMetrics.score(gt, live);
       // The indexer's windows over each clip's stream (with --videos the stream holds the whole
       // video, so only the clip's frames are the same: the rows agree less there).
       List<NlqPredictions.Result> offlinePredictions = new NlqEvaluator(m, QueryText.fromEncoder(encoder),
-          NlqEvaluator.Options.live(window, hop, ic.lateness().toMillis() / 1000.0, 5, MomentIndex.DEFAULT_NMS_IOU))
+          NlqEvaluator.Options.live(window, hop, ic.lateness().toMillis() / 1000.0, copies, 5,
+              MomentIndex.DEFAULT_NMS_IOU))
           .runRanked(gt, feats, java.util.Map.of(dev.moments.model.rank.Rankers.DEFAULT,
               dev.moments.model.rank.Rankers.named(dev.moments.model.rank.Rankers.DEFAULT)))
           .predictions().get(dev.moments.model.rank.Rankers.DEFAULT);
       NlqMetrics.Scores offline = NlqMetrics.score(gt, offlinePredictions);
-      err.printf(Locale.ROOT, "offline row: the indexer's windows (%.0f s ending every %.0f s, lateness %.0f s) = "
-          + "eval nlq --window-sec %.0f --hop-sec %.0f%n", window, hop, ic.lateness().toMillis() / 1000.0, window, hop);
+      err.printf(Locale.ROOT, "offline row: the indexer's windows (%.0f s ending every %.0f s, lateness %.0f s) and "
+          + "the index's moments = eval nlq --window-sec %.0f --hop-sec %.0f --copies %d%n", window, hop,
+          ic.lateness().toMillis() / 1000.0, window, hop, copies);
       return new Outcome(online, offline, live, offlinePredictions);
     } finally {
       for (int i = open.size() - 1; i >= 0; i--) {
@@ -370,8 +378,8 @@ final class ReplayCommand implements Callable<Integer> {
         lastTotal = consumed + total;
       }
       if (server.materializer().caughtUp()) {
-        // every window's moments consumed (the index keeps fewer: a repeat of an earlier window's
-        // moment is merged into it) and every stream has some
+        // every window's moments consumed (the index keeps fewer: each stretch only from the
+        // windows nearest it) and every stream has some
         boolean complete = server.materializer().consumed() >= expected
             && want.keySet().stream().allMatch(k -> have.getOrDefault(k, 0L) > 0);
         boolean settled = videos != null && System.nanoTime() - stableSince > 5_000_000_000L

@@ -132,20 +132,8 @@ class ReplayCommandTest {
     assertThat(m.path("online").path("miou").asDouble(-1))
         .isCloseTo(m.path("offline").path("miou").asDouble(), org.assertj.core.data.Offset.offset(0.01));
     // query by query: the same spans in the same order (offline times are the indexer's whole ms too)
-    List<NlqPredictions.Result> on = NlqPredictions.read(live);
     List<NlqPredictions.Result> off = NlqPredictions.read(offline);
-    assertThat(on).hasSize(kept).hasSameSizeAs(off);
-    for (int i = 0; i < on.size(); i++) {
-      NlqPredictions.Result a = on.get(i);
-      NlqPredictions.Result b = off.get(i);
-      assertThat(a.predictedTimes()).as("query %d", i).isNotEmpty().hasSameSizeAs(b.predictedTimes());
-      for (int j = 0; j < a.predictedTimes().size(); j++) {
-        double[] x = a.predictedTimes().get(j);
-        double[] y = b.predictedTimes().get(j);
-        assertThat(x[0]).as("query %d answer %d start", i, j).isBetween(0.0, 245.3).isCloseTo(y[0], within(1e-9));
-        assertThat(x[1]).as("query %d answer %d end", i, j).isBetween(x[0], 245.3).isCloseTo(y[1], within(1e-9));
-      }
-    }
+    assertSameAnswers(NlqPredictions.read(live), off, kept);
 
     // eval nlq with replay's windows prints replay's offline row exactly; by default (sliding
     // windows every 60 s) it says how its windows differ and which flag makes them the same
@@ -167,6 +155,45 @@ class ReplayCommandTest {
         data.resolve("text_embeddings.npz").toString(), "--json");
     assertThat(sliding.rc()).as(sliding.err()).isZero();
     assertThat(sliding.err()).contains("windows: sliding, 120 s every 60 s").contains("--hop-sec HOP");
+
+    // windows every 20 s (6-fold overlap): the index keeps each stretch from the 2 windows nearest
+    // it, far fewer moments than it consumed, and the offline row (and eval nlq with the same
+    // flags) keeps the same ones: the same answers, query by query
+    Path liveHop = dir.resolve("live-hop.json");
+    Path offlineHop = dir.resolve("offline-hop.json");
+    Cli.Out hop = Cli.run("replay", "--dataset", data.toString(), "--model", model.toString(), "--work",
+        dir.resolve("work-hop").toString(), "--hop-sec", "20", "--copies", "2", "--predictions-out",
+        liveHop.toString(), "--offline-predictions-out", offlineHop.toString(), "--json");
+    assertThat(hop.rc()).as(hop.err()).isZero();
+    java.util.regex.Matcher km = java.util.regex.Pattern.compile("index: (\\d+) moments kept of (\\d+) consumed")
+        .matcher(hop.err());
+    assertThat(km.find()).as(hop.err()).isTrue();
+    assertThat(Long.parseLong(km.group(1)) * 2).as(hop.err()).isLessThan(Long.parseLong(km.group(2)));
+    assertThat(hop.err()).contains("eval nlq --window-sec 120 --hop-sec 20 --copies 2");
+    List<NlqPredictions.Result> offHop = NlqPredictions.read(offlineHop);
+    assertSameAnswers(NlqPredictions.read(liveHop), offHop, kept);
+    Path nlqHop = dir.resolve("nlq-hop.json");
+    Cli.Out nlq2 = Cli.run("eval", "nlq", "--annotations", data.resolve("nlq_val.json").toString(), "--features",
+        data.resolve("features").toString(), "--model", model.toString(), "--text-embeddings",
+        data.resolve("text_embeddings.npz").toString(), "--hop-sec", "20", "--copies", "2", "--predictions-out",
+        nlqHop.toString());
+    assertThat(nlq2.rc()).as(nlq2.err()).isZero();
+    assertSameAnswers(NlqPredictions.read(nlqHop), offHop, kept);
+  }
+
+  private static void assertSameAnswers(List<NlqPredictions.Result> on, List<NlqPredictions.Result> off, int kept) {
+    assertThat(on).hasSize(kept).hasSameSizeAs(off);
+    for (int i = 0; i < on.size(); i++) {
+      NlqPredictions.Result a = on.get(i);
+      NlqPredictions.Result b = off.get(i);
+      assertThat(a.predictedTimes()).as("query %d", i).isNotEmpty().hasSameSizeAs(b.predictedTimes());
+      for (int j = 0; j < a.predictedTimes().size(); j++) {
+        double[] x = a.predictedTimes().get(j);
+        double[] y = b.predictedTimes().get(j);
+        assertThat(x[0]).as("query %d answer %d start", i, j).isBetween(0.0, 245.3).isCloseTo(y[0], within(1e-9));
+        assertThat(x[1]).as("query %d answer %d end", i, j).isBetween(x[0], 245.3).isCloseTo(y[1], within(1e-9));
+      }
+    }
   }
 
   /**

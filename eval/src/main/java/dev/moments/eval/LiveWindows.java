@@ -32,10 +32,21 @@ public final class LiveWindows {
   public record Window(int from, int to) {}
 
   /**
+   * A live window's frame range, its end in ms from the first frame (its record timestamp) and
+   * where the windows before it end (0 for the first): what the indexer's band of it depends on.
+   */
+  public record Timed(Window window, long endMs, long coveredUntilMs) {}
+
+  /**
    * The windows the live indexer emits over a clip of {@code frames} frames at {@code fps}, with
    * frame {@code i} at {@code i * 1000 / fps} ms (rounded, as {@link FeatureReplay} sends them).
    */
   public static List<Window> live(int frames, double fps, double windowSec, double hopSec, double latenessSec) {
+    return liveTimed(frames, fps, windowSec, hopSec, latenessSec).stream().map(Timed::window).toList();
+  }
+
+  /** {@link #live}'s windows with their ends (ms from the first frame). */
+  public static List<Timed> liveTimed(int frames, double fps, double windowSec, double hopSec, double latenessSec) {
     long w = Math.round(windowSec * 1000);
     long hop = Math.round(hopSec * 1000);
     long late = Math.round(latenessSec * 1000);
@@ -45,12 +56,12 @@ public final class LiveWindows {
       ts[i] = Math.round(i * 1000.0 / fps);
     }
     long maxTs = ts[frames - 1];
-    List<Window> out = new ArrayList<>();
+    List<Timed> out = new ArrayList<>();
     long lastEnd = Long.MIN_VALUE;
     for (long end = hop; end <= maxTs - late; end += hop) {
       Window win = range(ts, end - w, end);
       if (win != null) {
-        out.add(win);
+        out.add(new Timed(win, end, lastEnd == Long.MIN_VALUE ? 0 : lastEnd));
       }
       lastEnd = end;
     }
@@ -62,7 +73,7 @@ public final class LiveWindows {
         end += hop) {
       Window win = range(ts, end - w, end);
       if (win != null) {
-        out.add(win);
+        out.add(new Timed(win, end, lastEnd == Long.MIN_VALUE ? 0 : lastEnd));
       }
       covered = end;
       lastEnd = end;
@@ -71,7 +82,7 @@ public final class LiveWindows {
       long end = finalEnd;
       Window win = range(ts, end - w, end);
       if (win != null) {
-        out.add(win);
+        out.add(new Timed(win, end, lastEnd == Long.MIN_VALUE ? 0 : lastEnd));
       }
     }
     return out;

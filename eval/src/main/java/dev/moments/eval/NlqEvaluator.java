@@ -40,21 +40,31 @@ public final class NlqEvaluator {
    * @param liveLatenessSec {@code null}: sliding windows every {@code strideSec}; else the live
    *     indexer's windows over each clip replayed as one stream, ending every {@code strideSec}
    *     (the hop) after its first frame, with this lateness ({@link LiveWindows#live})
+   * @param liveCopies with the live windows: from how many windows the index keeps each stretch
+   *     ({@link dev.moments.model.rank.CentredMoments}), 0 for every moment
    */
-  public record Options(double windowSec, double strideSec, int topK, double duplicateIou, Double liveLatenessSec) {
+  public record Options(double windowSec, double strideSec, int topK, double duplicateIou, Double liveLatenessSec,
+      int liveCopies) {
     /** Sliding windows. */
     public Options(double windowSec, double strideSec, int topK, double duplicateIou) {
-      this(windowSec, strideSec, topK, duplicateIou, null);
+      this(windowSec, strideSec, topK, duplicateIou, null, 0);
     }
 
-    /** The live indexer's windows: W, hop and lateness as the indexer's; suppression as served. */
-    public static Options live(double windowSec, double hopSec, double latenessSec, int topK, double nmsIou) {
-      return new Options(windowSec, hopSec, topK, nmsIou, latenessSec);
+    /**
+     * The live indexer's windows and the index's moments: W, hop, lateness and copies as the
+     * indexer's; suppression as served.
+     */
+    public static Options live(double windowSec, double hopSec, double latenessSec, int copies, int topK,
+        double nmsIou) {
+      return new Options(windowSec, hopSec, topK, nmsIou, latenessSec, copies);
     }
 
     public Options {
       if (topK < 1) {
         throw new IllegalArgumentException("--top-k must be >= 1, got " + topK);
+      }
+      if (liveCopies < 0) {
+        throw new IllegalArgumentException("copies must be >= 0 (0 keeps every moment), got " + liveCopies);
       }
       if (!(duplicateIou > 0) || duplicateIou >= 1) {
         throw new IllegalArgumentException("duplicate IoU must be in (0, 1), got " + duplicateIou);
@@ -77,7 +87,8 @@ public final class NlqEvaluator {
   public NlqEvaluator(MomentPredictor predictor, QueryText text, Options options) {
     this.windows = options.liveLatenessSec() == null
         ? new WindowedMoments(predictor, options.windowSec(), options.strideSec())
-        : WindowedMoments.live(predictor, options.windowSec(), options.strideSec(), options.liveLatenessSec());
+        : WindowedMoments.live(predictor, options.windowSec(), options.strideSec(), options.liveLatenessSec(),
+            options.liveCopies());
     this.text = text;
     this.options = options;
   }

@@ -2,6 +2,7 @@ package dev.moments.eval;
 
 import dev.moments.model.MomentPredictor;
 import dev.moments.model.PredictedMoment;
+import dev.moments.model.rank.CentredMoments;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,7 +16,8 @@ import java.util.List;
  *       strideSec} from the first frame, with a last window aligned to the span's end;
  *   <li><b>live</b> ({@link #live}): exactly the windows the live indexer runs over the span
  *       replayed as one stream ({@link LiveWindows#live}): windows ending every hop after the
- *       first frame, early ones partial, and the rest at the stream's end.
+ *       first frame, early ones partial, and the rest at the stream's end; of their moments those
+ *       the index keeps ({@link CentredMoments}).
  * </ul>
  */
 public final class WindowedMoments {
@@ -27,12 +29,15 @@ public final class WindowedMoments {
   private final double strideSec;
   /** The live indexer's lateness in seconds, or {@code null} for sliding windows. */
   private final Double liveLatenessSec;
+  /** Live windows: from how many windows the index keeps each stretch (0: every moment). */
+  private final int liveCopies;
 
   public WindowedMoments(MomentPredictor predictor, double windowSec, double strideSec) {
-    this(predictor, windowSec, strideSec, null);
+    this(predictor, windowSec, strideSec, null, 0);
   }
 
-  private WindowedMoments(MomentPredictor predictor, double windowSec, double strideSec, Double liveLatenessSec) {
+  private WindowedMoments(MomentPredictor predictor, double windowSec, double strideSec, Double liveLatenessSec,
+      int liveCopies) {
     if (!(windowSec > 0) || !(strideSec > 0) || strideSec > windowSec) {
       throw new IllegalArgumentException("need 0 < " + (liveLatenessSec == null ? "stride" : "hop")
           + " <= window, got window " + windowSec + " s, " + (liveLatenessSec == null ? "stride " : "hop ")
@@ -44,12 +49,21 @@ public final class WindowedMoments {
     this.predictor = predictor;
     this.windowSec = windowSec;
     this.strideSec = strideSec;
+    if (liveCopies < 0) {
+      throw new IllegalArgumentException("copies must be >= 0 (0 keeps every moment), got " + liveCopies);
+    }
     this.liveLatenessSec = liveLatenessSec;
+    this.liveCopies = liveCopies;
   }
 
-  /** The live indexer's windows: W = {@code windowSec}, ends every {@code hopSec}, {@code latenessSec}. */
-  public static WindowedMoments live(MomentPredictor predictor, double windowSec, double hopSec, double latenessSec) {
-    return new WindowedMoments(predictor, windowSec, hopSec, latenessSec);
+  /**
+   * The live indexer's windows: W = {@code windowSec}, ends every {@code hopSec}, {@code
+   * latenessSec}; the moments the index keeps of them with {@code copies} ({@link CentredMoments};
+   * 0: every moment).
+   */
+  public static WindowedMoments live(MomentPredictor predictor, double windowSec, double hopSec, double latenessSec,
+      int copies) {
+    return new WindowedMoments(predictor, windowSec, hopSec, latenessSec, copies);
   }
 
   /** Start frames of the windows over {@code frames} frames. */
@@ -86,20 +100,53 @@ public final class WindowedMoments {
     if (span.length == 0) {
       return out;
     }
+    if (liveLatenessSec != null) {
+      return runLive(span, fps);
+    }
     for (LiveWindows.Window w : windows(span.length, fps)) {
       float[][] window = java.util.Arrays.copyOfRange(span, w.from(), w.to());
       double offset = w.from() / fps;
       for (PredictedMoment m : predictor.predict(window, fps)) {
-        if (liveLatenessSec != null) {
-          long a = liveMs(w, fps, m.startSec());
-          long b = Math.max(a, liveMs(w, fps, m.endSec()));
-          out.add(new Moment(m.embedding(), a / 1000.0, b / 1000.0));
-          continue;
-        }
         double a = Math.min(length, Math.max(0, offset + m.startSec()));
         double b = Math.min(length, Math.max(a, offset + m.endSec()));
         out.add(new Moment(m.embedding(), a, b));
       }
+    }
+    return out;
+  }
+
+  /** A live window's moment in the index's whole milliseconds from the span's first frame. */
+  private record LiveMoment(float[] embedding, long startMs, long endMs) {}
+
+  /**
+   * The live windows' moments as the index holds them: each stretch from the {@code liveCopies}
+   * windows nearest it ({@link CentredMoments#keep}, the index's rule), or all of them.
+   */
+  private List<Moment> runLive(float[][] span, double fps) {
+    long windowMs = Math.round(windowSec * 1000);
+    long hopMs = Math.round(strideSec * 1000);
+    List<List<LiveMoment>> perWindow = new ArrayList<>();
+    List<CentredMoments.Band> bands = new ArrayList<>();
+    for (LiveWindows.Timed t : LiveWindows.liveTimed(span.length, fps, windowSec, strideSec, liveLatenessSec)) {
+      LiveWindows.Window w = t.window();
+      float[][] window = java.util.Arrays.copyOfRange(span, w.from(), w.to());
+      List<LiveMoment> ms = new ArrayList<>();
+      for (PredictedMoment m : predictor.predict(window, fps)) {
+        long a = liveMs(w, fps, m.startSec());
+        long b = Math.max(a, liveMs(w, fps, m.endSec()));
+        ms.add(new LiveMoment(m.embedding(), a, b));
+      }
+      perWindow.add(ms);
+      if (liveCopies > 0) {
+        bands.add(CentredMoments.band(t.endMs(), windowMs, hopMs, liveCopies, t.coveredUntilMs()));
+      }
+    }
+    List<LiveMoment> kept = liveCopies == 0
+        ? perWindow.stream().flatMap(List::stream).toList()
+        : CentredMoments.keep(perWindow, bands, LiveMoment::startMs, LiveMoment::endMs);
+    List<Moment> out = new ArrayList<>();
+    for (LiveMoment m : kept) {
+      out.add(new Moment(m.embedding(), m.startMs() / 1000.0, m.endMs() / 1000.0));
     }
     return out;
   }

@@ -50,6 +50,23 @@ public final class Topics {
    */
   public static final String HEADER_RETRACT_WINDOW = "retract-window";
 
+  /**
+   * Headers of a moment record on {@code <prefix>.moments} with its window's <b>band</b>, each a
+   * time in epoch ms as decimal ASCII text: with 600 s windows every 30 s each stretch of video is
+   * predicted about 20 times, and a reader that keeps the moments of a stream (the query API's
+   * index) keeps each stretch only from the few windows that had it nearest their middle. A moment
+   * whose centre ({@code (start + end) / 2}) is before {@code band-from-ms} is not kept (a later
+   * window saw it better); when a window's first record comes, the stream's kept moments of
+   * earlier windows centred at or after both their own {@code band-until-ms} and this window's
+   * {@code band-from-ms} are dropped. The indexer sets both on every moment of a hop or final
+   * window (the rule: {@code CentredMoments}); a record without them (a provisional window, or a
+   * producer that does not know them) is kept as it is.
+   */
+  public static final String HEADER_BAND_FROM_MS = "band-from-ms";
+
+  /** See {@link #HEADER_BAND_FROM_MS}. */
+  public static final String HEADER_BAND_UNTIL_MS = "band-until-ms";
+
   /** Whether a record's headers mark the end of its stream ({@link #HEADER_END_OF_STREAM}). */
   public static boolean isEndOfStream(org.apache.kafka.common.header.Headers headers) {
     return headers != null && headers.lastHeader(HEADER_END_OF_STREAM) != null;

@@ -278,7 +278,7 @@ public final class DemoRunner implements AutoCloseable {
       throw new IllegalArgumentException("a live stream needs a pace > 0, got " + speed);
     }
     IngestResult r;
-    LiveProbe probe = new LiveProbe(this, server.index(), broker.bootstrapServers(), topics.moments().name(), streamId,
+    LiveProbe probe = new LiveProbe(this, server.materializer(), broker.bootstrapServers(), topics.moments().name(), streamId,
         startMs, speed, ic.window(), ic.fps(), watches);
     try (probe) {
       r = ingestor.ingest(streamId, video.toString(),

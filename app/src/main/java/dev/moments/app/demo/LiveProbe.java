@@ -1,8 +1,7 @@
 package dev.moments.app.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.moments.indexer.index.MomentIndex;
-import dev.moments.indexer.index.StreamStats;
+import dev.moments.indexer.index.Materializer;
 import dev.moments.topics.MomentRecord;
 import java.io.IOException;
 import java.net.http.HttpClient;
@@ -31,9 +30,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * <p><b>Window latency</b>: for each window of the stream's moments (read from {@code
  * moments.moments}, read_committed, as the query API's materializer reads it), the time from the
  * capture of the window's last frame ({@code end - 1 frame}, {@code end = window id start + W}) to
- * the first poll (every {@value #POLL_MS} ms) at which the query API's index holds every moment of
- * the stream received up to and including that window. A retracted (provisional) window is not
- * counted: the counts of the windows after it then stay unmet and those windows are left out.
+ * the first poll (every {@value #POLL_MS} ms) at which the query API's materializer has put every
+ * record of the topic up to the window's last moment into the index and made it searchable (what
+ * the index keeps of them: each stretch from the windows nearest it). A retracted (provisional)
+ * window is counted like any other.
  *
  * <p><b>Answer latency</b> of a watched question: the time from the capture of its true end to
  * the first {@code GET /api/search} (k = 1, restricted to the stream) whose answer overlaps the
@@ -58,7 +58,7 @@ public final class LiveProbe implements AutoCloseable {
   public record Window(long startMs, long endMs, int moments, double latencySec) {}
 
   private final DemoRunner demo;
-  private final MomentIndex index;
+  private final Materializer materializer;
   private final String streamId;
   private final long streamStartMs;
   private final double speed;
@@ -67,11 +67,9 @@ public final class LiveProbe implements AutoCloseable {
   private final List<Watch> watches;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final HttpClient http = HttpClient.newHttpClient();
-  private final long base;
   private final long wall0;
 
-  private long received;
-  /** Window id -> {start ms, count of the stream's moments received up to it, its own moments}. */
+  /** Window id -> {start ms, partition, offset of its last moment, its own moments}. */
   private final Map<String, long[]> pending = new LinkedHashMap<>();
   private final List<Window> windows = new ArrayList<>();
   private final Map<Watch, Seen> seen = new LinkedHashMap<>();
@@ -81,10 +79,10 @@ public final class LiveProbe implements AutoCloseable {
   private final Thread thread;
   private volatile RuntimeException failure;
 
-  LiveProbe(DemoRunner demo, MomentIndex index, String bootstrap, String momentsTopic, String streamId,
+  LiveProbe(DemoRunner demo, Materializer materializer, String bootstrap, String momentsTopic, String streamId,
       long streamStartMs, double speed, Duration window, double fps, List<Watch> watches) {
     this.demo = demo;
-    this.index = index;
+    this.materializer = materializer;
     this.streamId = streamId;
     this.streamStartMs = streamStartMs;
     this.speed = speed;
@@ -102,7 +100,6 @@ public final class LiveProbe implements AutoCloseable {
     consumer.assign(parts);
     consumer.seekToEnd(parts);
     parts.forEach(consumer::position); // fix the start before the stream's first frame is sent
-    base = count();
     wall0 = System.nanoTime();
     thread = new Thread(this::run, "demo-live-probe-" + streamId);
     thread.setDaemon(true);
@@ -112,15 +109,6 @@ public final class LiveProbe implements AutoCloseable {
   /** The wall-clock instant (System.nanoTime) at which stream time {@code ts} was captured. */
   private long captureNanos(long ts) {
     return wall0 + Math.round((ts - streamStartMs) / speed * 1e6);
-  }
-
-  private long count() {
-    for (StreamStats s : index.streams()) {
-      if (s.streamId().equals(streamId)) {
-        return s.moments();
-      }
-    }
-    return 0;
   }
 
   private void run() {
@@ -145,23 +133,21 @@ public final class LiveProbe implements AutoCloseable {
       if (!m.streamId().equals(streamId)) {
         continue;
       }
-      received++;
       long start = Long.parseLong(m.windowId().substring(m.windowId().lastIndexOf('/') + 1));
       synchronized (pending) {
-        long[] w = pending.computeIfAbsent(m.windowId(), k -> new long[] {start, 0, 0});
-        w[1] = received;
-        w[2]++;
+        long[] w = pending.computeIfAbsent(m.windowId(), k -> new long[] {start, r.partition(), 0, 0});
+        w[2] = r.offset();
+        w[3]++;
       }
     }
     long now = System.nanoTime();
     synchronized (pending) {
-      long have = count() - base;
       for (var it = pending.entrySet().iterator(); it.hasNext(); ) {
         long[] w = it.next().getValue();
-        if (have >= w[1]) {
+        if (materializer.searchablePosition((int) w[1]) > w[2]) {
           long end = w[0] + windowMs;
           synchronized (windows) {
-            windows.add(new Window(w[0], end, (int) w[2], (now - captureNanos(end - frameMs)) / 1e9));
+            windows.add(new Window(w[0], end, (int) w[3], (now - captureNanos(end - frameMs)) / 1e9));
           }
           it.remove();
         }

@@ -1,5 +1,6 @@
 package dev.moments.indexer.index;
 
+import dev.moments.model.rank.CentredMoments;
 import dev.moments.topics.DeadLetter;
 import dev.moments.topics.FeatureRecord;
 import dev.moments.topics.LoopHealth;
@@ -77,6 +78,7 @@ public final class Materializer implements AutoCloseable {
   private final AtomicLong consumed = new AtomicLong();
   private final AtomicLong skipped = new AtomicLong();
   private final AtomicLong retracted = new AtomicLong();
+  private final Map<Integer, Long> searchable = new java.util.concurrent.ConcurrentHashMap<>();
   private final AtomicLong frames = new AtomicLong();
   private final AtomicLong lateFrames = new AtomicLong();
   private final AtomicLong badFrames = new AtomicLong();
@@ -130,6 +132,15 @@ public final class Materializer implements AutoCloseable {
   /** Records of the moments and features topics not yet in the index, or -1 before the first poll. */
   public long lag() {
     return lag.get();
+  }
+
+  /**
+   * The offset up to which the records of partition {@code partition} of the moments topic are in
+   * the index and visible to searches (the next offset to read; 0 before any), whatever the index
+   * kept of them.
+   */
+  public long searchablePosition(int partition) {
+    return searchable.getOrDefault(partition, 0L);
   }
 
   /** True when every record of the topic (up to its last committed transaction) is indexed. */
@@ -252,7 +263,7 @@ public final class Materializer implements AutoCloseable {
               index.deleteWindow(retract);
               batchRetracted++;
             } else {
-              index.upsert(MomentRecord.fromBytes(r.value()));
+              index.upsert(MomentRecord.fromBytes(r.value()), band(r));
             }
           } catch (IllegalArgumentException bad) {
             batchSkipped++;
@@ -271,6 +282,11 @@ public final class Materializer implements AutoCloseable {
           for (TopicPartition tp : parts) {
             next.put(tp, c.position(tp, CALL_TIMEOUT));
           }
+          next.forEach((tp, pos) -> {
+            if (!tp.topic().equals(featuresTopic)) {
+              searchable.put(tp.partition(), pos);
+            }
+          });
           boolean moved = !next.equals(committed);
           boolean due = System.nanoTime() - lastCommitNanos >= cfg.commitInterval().toNanos();
           if (moved && (sinceCommit >= cfg.commitEveryRecords() || due)) {
@@ -439,5 +455,29 @@ public final class Materializer implements AutoCloseable {
     Map<String, String> m = new HashMap<>();
     next.forEach((tp, off) -> m.put(offsetKey(tp), Long.toString(off)));
     return m;
+  }
+
+  /**
+   * The moment's window band from the record's headers ({@link Topics#HEADER_BAND_FROM_MS}), or
+   * {@code null} when it has none.
+   *
+   * @throws IllegalArgumentException when only one is present or one is not a decimal ms count
+   */
+  static CentredMoments.Band band(ConsumerRecord<byte[], byte[]> r) {
+    String from = DeadLetter.header(r.headers(), Topics.HEADER_BAND_FROM_MS);
+    String until = DeadLetter.header(r.headers(), Topics.HEADER_BAND_UNTIL_MS);
+    if (from == null && until == null) {
+      return null;
+    }
+    if (from == null || until == null) {
+      throw new IllegalArgumentException("has only one of the headers " + Topics.HEADER_BAND_FROM_MS + " and "
+          + Topics.HEADER_BAND_UNTIL_MS);
+    }
+    try {
+      return new CentredMoments.Band(Long.parseLong(from.trim()), Long.parseLong(until.trim()));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("band headers are not ms counts: " + Topics.HEADER_BAND_FROM_MS + "="
+          + from + ", " + Topics.HEADER_BAND_UNTIL_MS + "=" + until);
+    }
   }
 }

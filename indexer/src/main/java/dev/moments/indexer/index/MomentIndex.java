@@ -1,6 +1,6 @@
 package dev.moments.indexer.index;
 
-import dev.moments.model.rank.MomentMerge;
+import dev.moments.model.rank.CentredMoments;
 import dev.moments.model.rank.MomentVectors;
 import dev.moments.topics.MomentRecord;
 import java.io.IOException;
@@ -66,7 +66,9 @@ import org.apache.lucene.util.BytesRef;
  * The moment index: a Lucene index on disk with one document per moment (embedding as an HNSW
  * byte vector field with cosine similarity holding the int8 form of {@link MomentVectors}: no float
  * copy is kept; stream id, start/end ms as points and stored values, score, model id), upserted by
- * moment id so replays never duplicate.
+ * moment id so replays never duplicate. A moment that comes with its window's band (the indexer's
+ * headers) is kept only as {@link CentredMoments} says: each stretch of a stream from the few
+ * windows that had it nearest their middle ({@link #upsert(MomentRecord, CentredMoments.Band)}).
  *
  * <p>Search is k-NN with optional stream, time-overlap and minimum-similarity filters (the graph
  * searched with the int8 query for {@link #OVERSAMPLE} times k candidates, rescored with the float
@@ -85,6 +87,12 @@ public final class MomentIndex implements AutoCloseable {
   static final String F_STREAM = "stream";
   /** The moment's window id (indexed only): a retraction deletes a window's moments by it. */
   static final String F_WINDOW = "window";
+  /**
+   * A moment stored with its window's band (indexed only, 2-d point): twice its centre, and twice
+   * its centre minus twice its band's end; {@link #giveWay} finds the moments a later window
+   * stands for by it.
+   */
+  static final String F_BAND = "band";
   static final String F_START = "start";
   static final String F_END = "end";
   static final String F_SCORE = "score";
@@ -116,10 +124,10 @@ public final class MomentIndex implements AutoCloseable {
   private final float nmsIou;
   private final FrameEvidenceStore evidence;
   private volatile int dim;
-  // The merge's view of each stream's recent stored moments (guarded by this).
-  private final Map<String, StreamKept> keptByStream = new HashMap<>();
-  private final java.util.concurrent.atomic.AtomicLong merged = new java.util.concurrent.atomic.AtomicLong();
-  private boolean merging = false;
+  // Per stream, the last window whose band was applied (guarded by this; empty after a restart,
+  // when applying a window's band again changes nothing).
+  private final Map<String, String> bandedWindow = new HashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong offCentre = new java.util.concurrent.atomic.AtomicLong();
 
   private MomentIndex(Path path, Directory dir, IndexWriter writer, float nmsIou) throws IOException {
     this.path = path;
@@ -211,26 +219,30 @@ public final class MomentIndex implements AutoCloseable {
     return dim;
   }
 
+  /** Inserts a moment, or replaces the moment with the same id, whatever its window's band. */
+  public boolean upsert(MomentRecord m) {
+    return upsert(m, null);
+  }
+
   /**
-   * Inserts a moment, or replaces the moment with the same id; with {@link #setMerging} on, not when
-   * it repeats a stored moment of its stream ({@link MomentMerge#duplicate}: an overlapping window
-   * predicted the same moment): then it is merged into that one and not stored. Visible to searches at once, durable
-   * after the next {@link #commit(Map)}.
+   * Inserts a moment, or replaces the moment with the same id, keeping each stretch of the stream
+   * only from the windows nearest it ({@link CentredMoments}): with a {@code band} (the record's
+   * band headers, see {@code Topics.HEADER_BAND_FROM_MS}), the first moment of a window drops the
+   * stream's stored moments of other windows that give way to it ({@link
+   * CentredMoments.Band#replaces}), and a moment centred before the band is not stored. A moment
+   * without a band (a provisional window's, or a producer's that sends none) is stored as it is
+   * and never dropped by a band; a retraction ({@link #deleteWindow}) removes it. Visible to
+   * searches at once, durable after the next {@link #commit(Map)}.
    *
-   * <p>The stored moments a new one is compared with are every live moment of its stream that ends
-   * after {@link #KEPT_LOOKBACK_MS} before the newest start seen (kept in memory; read back from the
-   * index after a restart, a retraction or for an older moment), so the decision depends only on
-   * what the index holds and the order of the upserts: after a kill and a restart the
-   * materializer replays the records after the last commit onto the committed index and decides
-   * the same. A retraction ({@link #deleteWindow}) removes its moments before any later window's
-   * moments come (the indexer retracts a provisional window before it emits anything else of the
-   * stream), so the moments that stand are those of a run without the provisional window.
+   * <p>The decision depends only on what the index holds and the order of the upserts: after a
+   * kill the materializer replays the records after the last commit onto the committed index, and
+   * applying a window again drops and stores the same moments.
    *
-   * @return true when stored, false when merged into a stored moment
+   * @return true when stored, false when centred before its window's band
    * @throws IllegalArgumentException when the embedding is all zeros, not finite, or of another
    *     dimension than the moments already in the index
    */
-  public boolean upsert(MomentRecord m) {
+  public boolean upsert(MomentRecord m, CentredMoments.Band band) {
     byte[] v = MomentVectors.int8(m.embedding(), "moment " + m.momentId() + " embedding");
     synchronized (this) {
       if (dim != 0 && v.length != dim) {
@@ -238,24 +250,44 @@ public final class MomentIndex implements AutoCloseable {
             + "-dimensional embedding, but the index holds " + dim + "-dimensional embeddings");
       }
       dim = v.length;
-      if (!merging) {
-        writeMoment(m, v);
-        return true;
+      if (band != null) {
+        if (!m.windowId().equals(bandedWindow.get(m.streamId()))) {
+          giveWay(m.streamId(), m.windowId(), band);
+          bandedWindow.put(m.streamId(), m.windowId());
+        }
+        if (!band.keeps(m.startMs(), m.endMs())) {
+          offCentre.incrementAndGet();
+          return false;
+        }
       }
-      StreamKept k = kept(m.streamId(), m.startMs());
-      float[] unit = MomentVectors.unit(v); // as it reads back from the index
-      if (k.repeats(m.momentId(), m.windowId(), m.startMs(), m.endMs(), unit)) {
-        merged.incrementAndGet();
-        return false;
-      }
-      writeMoment(m, v);
-      k.put(new Kept(m.momentId(), m.windowId(), m.startMs(), m.endMs(), unit));
+      writeMoment(m, v, band);
       return true;
     }
   }
 
-  private void writeMoment(MomentRecord m, byte[] v) {
+  /** Drops the stream's stored moments of other windows that give way to the window of {@code band}. */
+  private void giveWay(String stream, String window, CentredMoments.Band band) {
+    Query q = new BooleanQuery.Builder()
+        .add(new TermQuery(new Term(F_STREAM, stream)), BooleanClause.Occur.FILTER)
+        .add(new TermQuery(new Term(F_WINDOW, window)), BooleanClause.Occur.MUST_NOT)
+        // (2 x centre, 2 x (centre - own band end)): both at or past the bounds
+        .add(LongPoint.newRangeQuery(F_BAND, new long[] {2 * band.fromMs(), 0},
+            new long[] {Long.MAX_VALUE, Long.MAX_VALUE}), BooleanClause.Occur.FILTER)
+        .build();
+    try {
+      writer.deleteDocuments(q);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot drop the moments of stream " + stream + " that window " + window
+          + " stands for", e);
+    }
+  }
+
+  private void writeMoment(MomentRecord m, byte[] v, CentredMoments.Band band) {
     Document doc = new Document();
+    if (band != null) {
+      long c2 = CentredMoments.mid2(m.startMs(), m.endMs());
+      doc.add(new LongPoint(F_BAND, c2, c2 - 2 * band.untilMs()));
+    }
     doc.add(new StringField(F_ID, m.momentId(), Field.Store.YES));
     doc.add(new StringField(F_STREAM, m.streamId(), Field.Store.YES));
     doc.add(new StringField(F_WINDOW, m.windowId(), Field.Store.NO));
@@ -281,7 +313,6 @@ public final class MomentIndex implements AutoCloseable {
   public void deleteWindow(String windowId) {
     try {
       synchronized (this) {
-        keptByStream.clear(); // read back from the index, without the window, when next needed
         writer.deleteDocuments(new Term(F_WINDOW, windowId));
       }
     } catch (IOException e) {
@@ -734,94 +765,11 @@ public final class MomentIndex implements AutoCloseable {
   }
 
   static float[] normalized(float[] v, String what) {
-    return MomentMerge.unit(v, what);
+    return MomentVectors.unit(v, what);
   }
 
-  /** Moments not stored because they repeated a stored moment of their stream (this instance). */
-  public long merged() {
-    return merged.get();
-  }
-
-  /**
-   * Whether {@link #upsert} merges repeats ({@link MomentMerge}); off by default: measured on the
-   * README smoke set at 20-fold window overlap it kept about half the moments but cost the
-   * LAVITI-only ranking 13 points of R@1 (docs/scale.md "Bytes per camera-hour"). An offline
-   * evaluation of an index that merges must apply {@link MomentMerge#merge} the same way.
-   */
-  public synchronized void setMerging(boolean on) {
-    merging = on;
-    keptByStream.clear();
-  }
-
-  /** A stored moment as the merge compares it. */
-  private record Kept(String id, String window, long startMs, long endMs, float[] unit) {}
-
-  /**
-   * The stored moments of one stream that end at or after {@code fromMs} (all of them, so a moment
-   * starting at or after it sees every stored moment it can overlap).
-   */
-  private static final class StreamKept {
-    long fromMs;
-    long newestStartMs = Long.MIN_VALUE;
-    final Map<String, Kept> byId = new java.util.LinkedHashMap<>();
-
-    StreamKept(long fromMs) {
-      this.fromMs = fromMs;
-    }
-
-    boolean repeats(String id, String window, long s, long e, float[] unit) {
-      for (Kept k : byId.values()) {
-        if (!k.id().equals(id) && !k.window().equals(window) && MomentMerge.duplicate(s, e, unit, k.startMs(), k.endMs(), k.unit())) {
-          return true;
-        }
-      }
-      return false;
-    }
-
-    void put(Kept k) {
-      byId.put(k.id(), k);
-      if (k.startMs() > newestStartMs) {
-        newestStartMs = k.startMs();
-        long bound = newestStartMs - KEPT_LOOKBACK_MS;
-        if (bound > fromMs + KEPT_LOOKBACK_MS / 4) { // evict now and then, not at every moment
-          byId.values().removeIf(x -> x.endMs() < bound);
-          fromMs = bound;
-        }
-      }
-    }
-  }
-
-  /** How far before the newest start of a stream its stored moments are kept in memory for the merge. */
-  static final long KEPT_LOOKBACK_MS = 20 * 60_000L;
-
-  // The stream's stored moments a moment starting at startMs must be compared with (caller holds the lock).
-  private StreamKept kept(String stream, long startMs) {
-    StreamKept k = keptByStream.get(stream);
-    if (k != null && startMs >= k.fromMs) {
-      return k;
-    }
-    long from = startMs - KEPT_LOOKBACK_MS;
-    k = new StreamKept(from);
-    try {
-      searchers.maybeRefreshBlocking();
-      IndexSearcher searcher = searchers.acquire();
-      try {
-        List<Kept> found = new ArrayList<>();
-        // the indexer's ids are <window id>/<slot> (MomentRecord.idFor); the window is not stored
-        scanStream(searcher, stream, from, null, (id, s0, e0, score, v) -> found.add(
-            new Kept(id, id.substring(0, Math.max(0, id.lastIndexOf('/'))), s0, e0, MomentVectors.unit(v))));
-        found.sort(Comparator.comparingLong(Kept::startMs).thenComparing(Kept::id));
-        for (Kept x : found) {
-          k.byId.put(x.id(), x);
-          k.newestStartMs = Math.max(k.newestStartMs, x.startMs());
-        }
-      } finally {
-        searchers.release(searcher);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the stored moments of stream " + stream + " at " + path, e);
-    }
-    keptByStream.put(stream, k);
-    return k;
+  /** Moments not stored because they were centred before their window's band (this instance). */
+  public long offCentre() {
+    return offCentre.get();
   }
 }

@@ -1,5 +1,6 @@
 package dev.moments.indexer.stream;
 
+import dev.moments.model.rank.CentredMoments;
 import dev.moments.topics.Topics;
 import java.time.Duration;
 import java.util.Objects;
@@ -22,6 +23,10 @@ import java.util.Objects;
  *     broker's default {@code group.min.session.timeout.ms}, the shortest it accepts)
  * @param heartbeatInterval how often an instance tells the group it lives ({@code
  *     heartbeat.interval.ms}, from a background thread; default 1.5 s, a quarter of the session)
+ * @param copies from how many windows the index keeps each stretch of video ({@link
+ *     CentredMoments}: the windows that had it nearest their middle; default {@value
+ *     CentredMoments#DEFAULT_COPIES}); 0 keeps every window's every moment. Carried to the index in
+ *     the moment records' band headers ({@link Topics#HEADER_BAND_FROM_MS})
  */
 public record IndexerConfig(
     Duration window,
@@ -32,7 +37,8 @@ public record IndexerConfig(
     Topics topics,
     String applicationId,
     Duration sessionTimeout,
-    Duration heartbeatInterval) {
+    Duration heartbeatInterval,
+    int copies) {
   /** 6 s: the broker's default {@code group.min.session.timeout.ms} (Kafka's own default: 45 s). */
   public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(6);
   /** 1.5 s: four heartbeats per session timeout, so one lost heartbeat never ends a session. */
@@ -66,6 +72,9 @@ public record IndexerConfig(
     if (applicationId.isBlank()) {
       throw new IllegalArgumentException("application id must not be blank");
     }
+    if (copies < 0) {
+      throw new IllegalArgumentException("copies must be >= 0 (0 keeps every moment), got " + copies);
+    }
     if (heartbeatInterval.toMillis() < 1 || heartbeatInterval.compareTo(sessionTimeout) >= 0) {
       throw new IllegalArgumentException("heartbeat interval must be at least 1 ms and shorter than the session "
           + "timeout (" + sessionTimeout.toMillis() + " ms), got " + heartbeatInterval.toMillis() + " ms");
@@ -79,9 +88,16 @@ public record IndexerConfig(
         DEFAULT_HEARTBEAT_INTERVAL);
   }
 
+  /** A configuration that keeps each stretch from the default number of windows. */
+  public IndexerConfig(Duration window, Duration hop, Duration idleFlush, Duration lateness, double fps,
+      Topics topics, String applicationId, Duration sessionTimeout, Duration heartbeatInterval) {
+    this(window, hop, idleFlush, lateness, fps, topics, applicationId, sessionTimeout, heartbeatInterval,
+        CentredMoments.DEFAULT_COPIES);
+  }
+
   /**
    * W = 600 s, hop 30 s, idle flush 20 s, lateness 10 s, 6 fps, app id {@code <prefix>-indexer},
-   * session timeout 6 s, heartbeats every 1.5 s.
+   * session timeout 6 s, heartbeats every 1.5 s, each stretch kept from 3 windows.
    */
   public static IndexerConfig defaults(Topics topics) {
     return new IndexerConfig(Duration.ofSeconds(600), Duration.ofSeconds(30),
@@ -89,28 +105,43 @@ public record IndexerConfig(
   }
 
   public IndexerConfig withWindow(Duration w, Duration h) {
-    return new IndexerConfig(w, h, idleFlush, lateness, fps, topics, applicationId, sessionTimeout, heartbeatInterval);
+    return new IndexerConfig(w, h, idleFlush, lateness, fps, topics, applicationId, sessionTimeout, heartbeatInterval, copies);
   }
 
   public IndexerConfig withIdleFlush(Duration d) {
-    return new IndexerConfig(window, hop, d, lateness, fps, topics, applicationId, sessionTimeout, heartbeatInterval);
+    return new IndexerConfig(window, hop, d, lateness, fps, topics, applicationId, sessionTimeout, heartbeatInterval, copies);
   }
 
   public IndexerConfig withLateness(Duration d) {
-    return new IndexerConfig(window, hop, idleFlush, d, fps, topics, applicationId, sessionTimeout, heartbeatInterval);
+    return new IndexerConfig(window, hop, idleFlush, d, fps, topics, applicationId, sessionTimeout, heartbeatInterval, copies);
   }
 
   public IndexerConfig withFps(double f) {
-    return new IndexerConfig(window, hop, idleFlush, lateness, f, topics, applicationId, sessionTimeout, heartbeatInterval);
+    return new IndexerConfig(window, hop, idleFlush, lateness, f, topics, applicationId, sessionTimeout, heartbeatInterval, copies);
   }
 
   public IndexerConfig withApplicationId(String id) {
-    return new IndexerConfig(window, hop, idleFlush, lateness, fps, topics, id, sessionTimeout, heartbeatInterval);
+    return new IndexerConfig(window, hop, idleFlush, lateness, fps, topics, id, sessionTimeout, heartbeatInterval, copies);
   }
 
   /** The group's failure detection: session timeout and heartbeat interval. */
   public IndexerConfig withFailover(Duration session, Duration heartbeat) {
-    return new IndexerConfig(window, hop, idleFlush, lateness, fps, topics, applicationId, session, heartbeat);
+    return new IndexerConfig(window, hop, idleFlush, lateness, fps, topics, applicationId, session, heartbeat, copies);
+  }
+
+  /** Each stretch kept from {@code n} windows (0: every moment). */
+  public IndexerConfig withCopies(int n) {
+    return new IndexerConfig(window, hop, idleFlush, lateness, fps, topics, applicationId, sessionTimeout, heartbeatInterval, n);
+  }
+
+  /**
+   * The band of the window ending at {@code endMs} after the stream's windows up to {@code
+   * coveredUntilMs} ({@link CentredMoments#band}), or {@code null} when every moment is kept
+   * ({@code copies} 0).
+   */
+  public CentredMoments.Band band(long endMs, long coveredUntilMs) {
+    return copies == 0 ? null
+        : CentredMoments.band(endMs, window.toMillis(), hop.toMillis(), copies, coveredUntilMs);
   }
 
   /** One frame's duration in ms ({@code round(1000 / fps)}, at least 1). */

@@ -223,7 +223,7 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
     } else {
       m = emitUncovered(stream, m, end);
       if (m.maxTs() >= m.lastEmittedEnd()) {
-        boolean emitted = emitWindow(stream, end);
+        boolean emitted = emitWindow(stream, end, m);
         m = m.emitted(end, emitted);
       }
     }
@@ -237,8 +237,12 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
    * the frames since the last emitted window (or since t0) are at most W long.
    */
   private boolean coveredFrom(StreamMeta m, long end) {
-    long covered = m.lastEmittedEnd() == Long.MIN_VALUE ? m.t0() : Math.max(m.lastEmittedEnd(), m.t0());
-    return covered >= end - windowMs;
+    return coveredUntil(m) >= end - windowMs;
+  }
+
+  /** Where the current timeline's emitted windows end (its first frame before any). */
+  private static long coveredUntil(StreamMeta m) {
+    return m.lastEmittedEnd() == Long.MIN_VALUE ? m.t0() : Math.max(m.lastEmittedEnd(), m.t0());
   }
 
   /**
@@ -252,7 +256,7 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
     long end = nextHopEnd(m);
     boolean any = false;
     while (!coveredFrom(m, finalEnd) && end < finalEnd) {
-      boolean emitted = emitWindow(stream, end);
+      boolean emitted = emitWindow(stream, end, m);
       m = m.emitted(end, emitted);
       any = true;
       end += hopMs;
@@ -287,7 +291,7 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
     long end = nextHopEnd(m);
     boolean any = false;
     while (end <= m.maxTs() - latenessMs) {
-      boolean emitted = emitWindow(stream, end);
+      boolean emitted = emitWindow(stream, end, m);
       m = m.emitted(end, emitted);
       any = true;
       if (!emitted) {
@@ -331,7 +335,7 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
         continue;
       }
       long end = m.maxTs() + frameMs;
-      if (emitWindow(stream, end)) {
+      if (emitWindow(stream, end, null)) {
         m = m.provisional(end);
         meta.put(stream, m.toBytes());
         log.debug("stream {} is quiet: provisional window ending at {}", stream, end);
@@ -339,8 +343,14 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
     }
   }
 
-  /** Runs the model over {@code [end - W, end)} of the stream; false when it holds no frame. */
-  private boolean emitWindow(String stream, long end) {
+  /**
+   * Runs the model over {@code [end - W, end)} of the stream; false when it holds no frame. The
+   * moments of a hop or final window (with the stream's meta {@code m} before it) carry the
+   * window's band ({@link IndexerConfig#band}, headers {@link Topics#HEADER_BAND_FROM_MS}), by which
+   * the index keeps each stretch from a few windows; a provisional window's ({@code m} null) carry
+   * none: it may be retracted, so it must not replace anything.
+   */
+  private boolean emitWindow(String stream, long end, StreamMeta m) {
     long nominalStart = end - windowMs;
     List<Long> ts = new ArrayList<>();
     List<float[]> rows = new ArrayList<>();
@@ -359,13 +369,18 @@ final class WindowingProcessor implements Processor<byte[], byte[], byte[], Inde
     List<PredictedMoment> predicted = model.predictor().predict(window, cfg.fps());
     String windowId = MomentRecord.windowIdFor(stream, nominalStart);
     byte[] key = stream.getBytes(StandardCharsets.UTF_8);
+    var band = m == null ? null : cfg.band(end, coveredUntil(m));
     for (PredictedMoment p : predicted) {
       long startMs = timeAt(ts, p.startSec());
       long endMs = Math.max(startMs, timeAt(ts, p.endSec()));
       MomentRecord mr = new MomentRecord(MomentRecord.idFor(stream, nominalStart, p.slot()),
           stream, startMs, endMs, p.embedding(), p.score(), windowId, model.modelId());
-      ctx.forward(new Record<>(key, (IndexerOutput) new IndexerOutput.Moment(mr), end,
-          new RecordHeaders()));
+      RecordHeaders h = new RecordHeaders();
+      if (band != null) {
+        h.add(Topics.HEADER_BAND_FROM_MS, Long.toString(band.fromMs()).getBytes(StandardCharsets.US_ASCII));
+        h.add(Topics.HEADER_BAND_UNTIL_MS, Long.toString(band.untilMs()).getBytes(StandardCharsets.US_ASCII));
+      }
+      ctx.forward(new Record<>(key, (IndexerOutput) new IndexerOutput.Moment(mr), end, h));
     }
     windowSensor.record();
     return true;

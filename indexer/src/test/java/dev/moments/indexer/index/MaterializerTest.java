@@ -125,4 +125,53 @@ class MaterializerTest {
               org.assertj.core.groups.Tuple.tuple("s/2/0", 1000L));
     }
   }
+
+  private static ProducerRecord<String, byte[]> banded(String t, MomentRecord m, String from, String until) {
+    ProducerRecord<String, byte[]> r = new ProducerRecord<>(t, "s", m.toBytes());
+    if (from != null) {
+      r.headers().add(Topics.HEADER_BAND_FROM_MS, from.getBytes(StandardCharsets.US_ASCII));
+    }
+    if (until != null) {
+      r.headers().add(Topics.HEADER_BAND_UNTIL_MS, until.getBytes(StandardCharsets.US_ASCII));
+    }
+    return r;
+  }
+
+  /**
+   * Band headers from a plain producer: a moment centred before its window's band is not stored, a
+   * later window's first moment drops the earlier window's moment past that one's band, and a
+   * record with only one band header or a non-numeric one is skipped as bad.
+   */
+  @Test
+  void band_headers_keep_each_stretch_from_the_windows_nearest_it_and_bad_ones_are_skipped() throws Exception {
+    String bootstrap = KafkaFixture.bootstrapServers();
+    Topics topics = new Topics(KafkaFixture.uniquePrefix("band"));
+    TopicAdmin.ensureTopics(bootstrap, topics, 1, (short) 1);
+    MaterializerConfig cfg = new MaterializerConfig(2, Duration.ofMillis(200), Duration.ofMillis(50));
+    MomentRecord w1a = new MomentRecord("s/1/0", "s", 0, 2_000, new float[] {1, 0}, 0.5f, "s/1", "m");
+    MomentRecord w1b = new MomentRecord("s/1/1", "s", 20_000, 24_000, new float[] {0, 1}, 0.5f, "s/1", "m");
+    MomentRecord w2a = new MomentRecord("s/2/0", "s", 0, 4_000, new float[] {1, 1}, 0.5f, "s/2", "m");
+    MomentRecord w2b = new MomentRecord("s/2/1", "s", 21_000, 25_000, new float[] {1, -1}, 0.5f, "s/2", "m");
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    try (var producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+      String t = topics.moments().name();
+      producer.send(banded(t, w1a, "0", "10000"));      // centred at 1 s: in its band
+      producer.send(banded(t, w1b, "0", "10000"));      // centred at 22 s: past its band, kept for now
+      producer.send(banded(t, w2a, "10000", "20000"));  // centred at 2 s: before its band, not stored
+      producer.send(banded(t, w2b, "10000", "20000"));  // stands for 22 s now: s/1/1 goes
+      producer.send(banded(t, w1a, "0", null));
+      producer.send(banded(t, w1a, "zero", "10000"));
+      producer.flush();
+    }
+    try (MomentIndex index = MomentIndex.open(dir);
+        Materializer m = new Materializer(bootstrap, topics, index, cfg)) {
+      m.start();
+      await(() -> m.caughtUp() && m.consumed() == 6);
+      assertThat(m.skipped()).isEqualTo(2);
+      assertThat(index.offCentre()).isEqualTo(1);
+      assertThat(index.search(SearchRequest.of(new float[] {1, 0}, 5))).extracting(MomentHit::momentId)
+          .containsExactlyInAnyOrder("s/1/0", "s/2/1");
+    }
+  }
 }

@@ -2,20 +2,15 @@ package dev.moments.indexer.index;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.moments.topics.MomentRecord;
-import java.nio.file.Files;
+import dev.moments.model.rank.CentredMoments;
 import java.nio.file.Path;
-import java.util.Map;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The bytes a moment takes on disk at the paper config (dim 1024), measured as docs/scale.md
- * "Bytes per camera-hour" does: a camera's windows of 600 s ending every 30 s, M = 100 moments
- * each, ids, window ids and times as {@code WindowingProcessor} writes them, random embeddings,
- * upserted, committed, merged to one segment, files summed. {@link #main} runs the whole
- * camera-hour (120 windows, 12,000 moments) and prints the numbers.
+ * "Bytes per camera-hour" does ({@link StorageBenchmark}; {@code moments bench storage} runs the
+ * whole camera-hour and prints the numbers).
  */
 class MomentIndexBytesTest {
   @TempDir Path dir;
@@ -25,31 +20,12 @@ class MomentIndexBytesTest {
   static final long WINDOW_MS = 600_000;
   static final long HOP_MS = 30_000;
 
-  /** Upserts {@code windows} hop windows of one camera, commits and merges; returns the moments. */
   static long cameraWindows(MomentIndex index, int windows, long seed) {
-    SplittableRandom r = new SplittableRandom(seed);
-    long first = 1_700_000_000_000L;
-    long n = 0;
-    for (int w = 1; w <= windows; w++) {
-      long end = first + w * HOP_MS;
-      long start = end - WINDOW_MS;
-      String stream = "cam-0001";
-      for (int slot = 0; slot < MOMENTS_PER_WINDOW; slot++) {
-        float[] v = new float[DIM];
-        for (int j = 0; j < DIM; j++) {
-          v[j] = (float) r.nextGaussian();
-        }
-        long s = Math.max(first, start) + r.nextLong(WINDOW_MS - 60_000);
-        long e = s + 2_000 + r.nextLong(58_000);
-        index.upsert(new MomentRecord(MomentRecord.idFor(stream, start, slot), stream, s, e, v,
-            (float) r.nextDouble(), MomentRecord.windowIdFor(stream, start), "laviti-2d837aba6e1d"));
-        n++;
-      }
-    }
-    index.commit(Map.of("offset.moments.0", Long.toString(n)));
-    index.forceMerge(1);
-    index.commit(Map.of("offset.moments.0", Long.toString(n)));
-    return n;
+    return cameraWindows(index, windows, seed, 0);
+  }
+
+  static long cameraWindows(MomentIndex index, int windows, long seed, int copies) {
+    return StorageBenchmark.upsertWindows(index, windows, WINDOW_MS, HOP_MS, MOMENTS_PER_WINDOW, DIM, seed, copies);
   }
 
   /**
@@ -67,30 +43,25 @@ class MomentIndexBytesTest {
     }
   }
 
-  /** One camera-hour (120 windows, 12,000 moments) at dim 1024: bytes on disk, total and per file kind. */
-  public static void main(String[] args) throws Exception {
-    Path d = Files.createTempDirectory("camera-hour-");
-    try (MomentIndex index = MomentIndex.open(d)) {
-      long t = System.nanoTime();
-      long n = cameraWindows(index, 120, 1);
+  /**
+   * With the default band (3 copies) half a camera-hour keeps under a fifth of the moments and of
+   * the bytes of every window's every moment (at 20-fold overlap: 3 of 20 in steady state, plus the
+   * newest window's newer half), and a kept moment still takes under 1,300 B.
+   */
+  @Test
+  void with_three_copies_a_camera_keeps_under_a_fifth_of_the_moments_and_bytes() {
+    long all;
+    try (MomentIndex index = MomentIndex.open(dir.resolve("all"))) {
+      cameraWindows(index, 60, 2);
+      all = index.sizeOnDiskBytes();
+    }
+    try (MomentIndex index = MomentIndex.open(dir.resolve("banded"))) {
+      long offered = cameraWindows(index, 60, 2, CentredMoments.DEFAULT_COPIES);
+      long kept = index.size();
+      assertThat(kept).isLessThan(offered / 5);
       long bytes = index.sizeOnDiskBytes();
-      System.out.printf("camera-hour: %,d moments, %,d B on disk (%,.0f B per moment), built in %.1f s%n",
-          n, bytes, bytes / (double) n, (System.nanoTime() - t) / 1e9);
-      Map<String, Long> byExt = new java.util.TreeMap<>();
-      try (var files = Files.list(d)) {
-        for (Path f : files.toList()) {
-          String name = f.getFileName().toString();
-          String ext = name.contains(".") ? name.substring(name.lastIndexOf('.') + 1) : name;
-          byExt.merge(ext, Files.size(f), Long::sum);
-        }
-      }
-      byExt.forEach((ext, b) -> System.out.printf("  .%-6s %,12d B%n", ext, b));
-    } finally {
-      try (var s = Files.walk(d)) {
-        for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(f);
-        }
-      }
+      assertThat(bytes / (double) kept).isLessThan(1_300.0);
+      assertThat(bytes * 5).isLessThan(all);
     }
   }
 }

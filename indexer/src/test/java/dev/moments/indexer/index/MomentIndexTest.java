@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.moments.model.rank.CentredMoments;
 import dev.moments.model.rank.MomentVectors;
 import dev.moments.topics.MomentRecord;
 import java.nio.file.Path;
@@ -209,7 +210,7 @@ class MomentIndexTest {
     }
   }
 
-  // --- the merge of overlapping windows' moments (MomentMerge) ---
+  // --- each stretch kept from the windows nearest it (CentredMoments) ---
 
   private static final long W = 600_000;
   private static final long HOP = 30_000;
@@ -219,7 +220,7 @@ class MomentIndexTest {
     float[] v = new float[8];
     v[e % 8] = 1;
     v[(e + 3) % 8] = 0.5f;
-    v[(int) (windowEnd / HOP) % 8] += 0.05f; // the same event seen by another window: cosine ~0.99
+    v[(int) (windowEnd / HOP) % 8] += 0.05f;
     return v;
   }
 
@@ -245,6 +246,17 @@ class MomentIndexTest {
     return out;
   }
 
+  /** The band of the window ending at {@code end} after the hop windows before it (from 0 on). */
+  private static CentredMoments.Band band(long end, int copies) {
+    return CentredMoments.band(end, W, HOP, copies, (end - 1) / HOP * HOP);
+  }
+
+  /** Upserts the window ending at {@code end} with its band (as the materializer does with the indexer's headers). */
+  private static void upsertWindow(MomentIndex index, String stream, long end, int copies) {
+    CentredMoments.Band b = band(end, copies);
+    window(stream, end).forEach(m -> index.upsert(m, b));
+  }
+
   private static Set<String> ids(MomentIndex index, String stream) {
     Set<String> out = new java.util.TreeSet<>();
     for (MomentHit h : index.momentsOf(stream, null, null, new float[] {1, 0, 0, 0, 0, 0, 0, 0})) {
@@ -253,133 +265,158 @@ class MomentIndexTest {
     return out;
   }
 
-  /**
-   * One camera-hour at 600 s windows every 30 s: every event is predicted by up to 20 windows, and
-   * the index keeps one moment per event (the first window's), 120 of 2,210. Before the merge it
-   * stored all 2,210.
-   */
-  @Test
-  void a_stream_seen_by_twenty_overlapping_windows_stores_each_moment_once() {
-    try (MomentIndex index = MomentIndex.open(dir)) {
-      index.setMerging(true);
-      long offered = 0;
-      for (long end = HOP; end <= 3_600_000; end += HOP) {
-        for (MomentRecord m : window("cam", end)) {
-          index.upsert(m);
-          offered++;
-        }
-      }
-      index.refresh();
-      assertThat(offered).isEqualTo(2_210);
-      assertThat(index.size()).isEqualTo(120);
-      assertThat(index.merged()).isEqualTo(2_090);
-      // each event kept from the first window that holds it whole (the one ending right after it)
-      assertThat(ids(index, "cam")).contains(MomentRecord.idFor("cam", 30_000 - W, 0),
-          MomentRecord.idFor("cam", 3_600_000 - W, 19));
-      // the same stretch of another stream is its own
-      for (MomentRecord m : window("other", 600_000)) {
-        index.upsert(m);
-      }
-      index.refresh();
-      assertThat(index.size()).isEqualTo(140);
+  /** Events (by start second / 30) that have at least one stored moment. */
+  private static Set<Integer> eventsCovered(MomentIndex index, String stream) {
+    Set<Integer> out = new java.util.TreeSet<>();
+    for (MomentHit h : index.momentsOf(stream, null, null, new float[] {1, 0, 0, 0, 0, 0, 0, 0})) {
+      out.add((int) (h.startMs() / HOP));
     }
+    return out;
   }
 
-  /**
-   * The offline path keeps exactly what the index keeps: {@link MomentMerge#merge} over the same
-   * windows in the same order.
-   */
-  @Test
-  void the_index_keeps_what_the_offline_merge_keeps() {
+  private static List<MomentRecord> offline(List<Long> ends, String stream, int copies) {
     List<List<MomentRecord>> windows = new java.util.ArrayList<>();
-    for (long end = HOP; end <= 1_200_000; end += HOP) {
-      windows.add(window("cam", end));
+    List<CentredMoments.Band> bands = new java.util.ArrayList<>();
+    for (long end : ends) {
+      windows.add(window(stream, end));
+      bands.add(band(end, copies));
     }
-    List<MomentRecord> offline = dev.moments.model.rank.MomentMerge.merge(windows, MomentRecord::startMs,
-        MomentRecord::endMs, m -> MomentVectors.readBack(m.embedding(), "e"));
-    try (MomentIndex index = MomentIndex.open(dir)) {
-      index.setMerging(true);
-      windows.forEach(w -> w.forEach(index::upsert));
+    return CentredMoments.keep(windows, bands, MomentRecord::startMs, MomentRecord::endMs);
+  }
+
+  private static List<Long> hopEnds(long upTo) {
+    List<Long> ends = new java.util.ArrayList<>();
+    for (long end = HOP; end <= upTo; end += HOP) {
+      ends.add(end);
+    }
+    return ends;
+  }
+
+  /**
+   * One camera-hour at 600 s windows every 30 s: every event is predicted by up to 20 windows; with
+   * 3 copies the index keeps an event from 3 windows (fewer at the hour's ends: the newest window
+   * alone stands for its newer half until later windows come), 339 of 2,210 moments, and every event
+   * is still found; exactly what the offline rule keeps; with 1 copy 120, one per event. Without
+   * bands (records of a producer that sends none) all 2,210 stay.
+   */
+  @Test
+  void a_stream_seen_by_twenty_overlapping_windows_keeps_each_stretch_from_the_windows_nearest_it() {
+    List<Long> ends = hopEnds(3_600_000);
+    for (int copies : new int[] {3, 1}) {
+      try (MomentIndex index = MomentIndex.open(dir.resolve("c" + copies))) {
+        long offered = 0;
+        for (long end : ends) {
+          upsertWindow(index, "cam", end, copies);
+          offered += window("cam", end).size();
+        }
+        index.refresh();
+        assertThat(offered).isEqualTo(2_210);
+        List<MomentRecord> offline = offline(ends, "cam", copies);
+        assertThat(ids(index, "cam")).isEqualTo(new java.util.TreeSet<>(offline.stream().map(MomentRecord::momentId).toList()));
+        assertThat(index.size()).isEqualTo(copies == 3 ? 339 : 120);
+        assertThat(eventsCovered(index, "cam")).hasSize(120); // no stretch left without moments
+        // an event in the middle of the hour: from exactly `copies` windows
+        long event60 = index.momentsOf("cam", 60 * HOP, 60 * HOP + 30_000, new float[] {1, 0, 0, 0, 0, 0, 0, 0})
+            .stream().filter(h -> h.startMs() / HOP == 60).count();
+        assertThat(event60).isEqualTo(copies);
+        // the newest window's newer half is all there: events 109..119 from the last window
+        String last = MomentRecord.windowIdFor("cam", 3_600_000 - W);
+        assertThat(ids(index, "cam").stream().filter(id -> id.startsWith(last + "/")).count())
+            .isEqualTo(window("cam", 3_600_000).stream()
+                .filter(m -> band(3_600_000, copies).keeps(m.startMs(), m.endMs())).count());
+        // another stream's same stretch is its own
+        upsertWindow(index, "other", 600_000, copies);
+        index.refresh();
+        assertThat(ids(index, "cam")).hasSize(copies == 3 ? 339 : 120);
+      }
+    }
+    try (MomentIndex index = MomentIndex.open(dir.resolve("all"))) {
+      ends.forEach(end -> window("cam", end).forEach(index::upsert));
       index.refresh();
-      assertThat(ids(index, "cam")).isEqualTo(new java.util.TreeSet<>(offline.stream().map(MomentRecord::momentId).toList()));
-      assertThat(offline).hasSize(40);
+      assertThat(index.size()).isEqualTo(2_210);
     }
   }
 
   /**
-   * A provisional window P (the stream went quiet at 615 s) holds the first sight of event 20 and
-   * repeats of older events; the stream goes on, P is retracted before anything else of the stream
-   * comes, and the next hop window's moment of event 20 is stored (not merged into P's deleted
-   * one): the index holds what a run without the quiet holds.
+   * A final window off the hop grid (the stream ends 20 s after a hop) takes over only what its
+   * own band covers: the previous window keeps the stretch before it, so no event loses its
+   * moments; and the offline rule keeps the same.
    */
   @Test
-  void a_retracted_provisional_window_takes_its_moments_and_no_later_one_with_it() {
+  void a_final_window_off_the_grid_leaves_no_stretch_without_moments() {
+    List<Long> ends = hopEnds(1_200_000);
+    ends.add(1_220_000L + 1); // the final window, one frame after the last frame
+    try (MomentIndex index = MomentIndex.open(dir)) {
+      ends.forEach(end -> upsertWindow(index, "cam", end, 1));
+      index.refresh();
+      assertThat(eventsCovered(index, "cam")).hasSize(40);
+      assertThat(ids(index, "cam")).isEqualTo(new java.util.TreeSet<>(
+          offline(ends, "cam", 1).stream().map(MomentRecord::momentId).toList()));
+    }
+  }
+
+  /**
+   * A provisional window P (the stream went quiet at 615 s; its records carry no band) is stored
+   * whole and takes nothing away; the stream goes on, P is retracted before anything else of the
+   * stream comes, and the index holds what a run without the quiet holds.
+   */
+  @Test
+  void a_retracted_provisional_window_takes_its_moments_and_no_other_with_it() {
     Set<String> straight;
     try (MomentIndex index = MomentIndex.open(dir.resolve("straight"))) {
-      index.setMerging(true);
-      for (long end = HOP; end <= 900_000; end += HOP) {
-        window("cam", end).forEach(index::upsert);
-      }
+      hopEnds(900_000).forEach(end -> upsertWindow(index, "cam", end, 3));
       index.refresh();
       straight = ids(index, "cam");
-      assertThat(straight).hasSize(30); // one per event
     }
     try (MomentIndex index = MomentIndex.open(dir.resolve("quiet"))) {
-      index.setMerging(true);
-      for (long end = HOP; end <= 600_000; end += HOP) {
-        window("cam", end).forEach(index::upsert);
-      }
+      hopEnds(600_000).forEach(end -> upsertWindow(index, "cam", end, 3));
+      index.refresh();
+      Set<String> before = ids(index, "cam");
       long pEnd = 630_000 - 1; // a provisional window of the frames up to 630 s (not on the hop grid)
       List<MomentRecord> p = window("cam", pEnd);
-      assertThat(p).extracting(MomentRecord::startMs).contains(20 * HOP + 5_000 + (pEnd / HOP) % 3 * 300);
-      p.forEach(index::upsert);
+      p.forEach(index::upsert); // no band
       index.refresh();
-      String event20 = p.get(p.size() - 1).momentId();
-      assertThat(ids(index, "cam")).contains(event20);
+      Set<String> withP = ids(index, "cam");
+      assertThat(withP).containsAll(before).hasSize(before.size() + p.size());
       index.deleteWindow(p.get(0).windowId());
+      index.refresh();
+      assertThat(ids(index, "cam")).isEqualTo(before);
       for (long end = 630_000; end <= 900_000; end += HOP) {
-        window("cam", end).forEach(index::upsert);
+        upsertWindow(index, "cam", end, 3);
       }
       index.refresh();
-      assertThat(ids(index, "cam")).doesNotContain(event20).isEqualTo(straight);
+      assertThat(ids(index, "cam")).isEqualTo(straight);
     }
   }
 
   /**
-   * Replayed windows (the same records again, same ids) and a kill after a commit (the materializer
-   * replays the records after it onto the committed index) leave the moments of a straight run.
+   * Replayed windows (the same records again, same ids, in order) and a kill after a commit (the
+   * materializer replays the records after it onto the committed index) leave the moments of a
+   * straight run.
    */
   @Test
   void replayed_windows_and_a_restart_keep_the_same_moments() {
-    List<List<MomentRecord>> windows = new java.util.ArrayList<>();
-    for (long end = HOP; end <= 1_800_000; end += HOP) {
-      windows.add(window("cam", end));
-    }
+    List<Long> ends = hopEnds(1_800_000);
     Set<String> straight;
     try (MomentIndex index = MomentIndex.open(dir.resolve("straight"))) {
-      index.setMerging(true);
-      windows.forEach(w -> w.forEach(index::upsert));
+      ends.forEach(end -> upsertWindow(index, "cam", end, 3));
       index.refresh();
       straight = ids(index, "cam");
-      assertThat(straight).hasSize(60);
-      // the same windows again, in order and out of it: nothing changes
-      windows.forEach(w -> w.forEach(index::upsert));
-      windows.get(7).forEach(index::upsert);
-      windows.get(59).forEach(index::upsert);
+      assertThat(straight).hasSize(159);
+      // the last windows again (a replay after a restart of the materializer): nothing changes
+      ends.subList(50, ends.size()).forEach(end -> upsertWindow(index, "cam", end, 3));
       index.refresh();
       assertThat(ids(index, "cam")).isEqualTo(straight);
     }
     Path d = dir.resolve("killed");
     try (MomentIndex index = MomentIndex.open(d)) {
-      index.setMerging(true);
-      windows.subList(0, 25).forEach(w -> w.forEach(index::upsert));
+      ends.subList(0, 25).forEach(end -> upsertWindow(index, "cam", end, 3));
       index.commit(Map.of("offset", "25"));
-      windows.subList(25, 40).forEach(w -> w.forEach(index::upsert)); // lost: never committed
+      ends.subList(25, 40).forEach(end -> upsertWindow(index, "cam", end, 3)); // lost: never committed
     }
     try (MomentIndex index = MomentIndex.open(d)) {
-      index.setMerging(true);
       assertThat(index.commitData()).containsEntry("offset", "25");
-      windows.subList(25, windows.size()).forEach(w -> w.forEach(index::upsert));
+      ends.subList(20, ends.size()).forEach(end -> upsertWindow(index, "cam", end, 3)); // from before the commit
       index.refresh();
       assertThat(ids(index, "cam")).isEqualTo(straight);
     }

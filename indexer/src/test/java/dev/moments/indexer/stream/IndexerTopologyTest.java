@@ -186,6 +186,50 @@ class IndexerTopologyTest {
     assertThat(meta().windows()).isEqualTo(2);
   }
 
+  private static String header(TestRecord<String, MomentRecord> r, String name) {
+    var h = r.headers().lastHeader(name);
+    return h == null ? null : new String(h.value(), java.nio.charset.StandardCharsets.US_ASCII);
+  }
+
+  /**
+   * The moments of a hop window and of a final window carry the window's band (W 10 s, hop 5 s, 3
+   * copies: from end - 12.5 s, 15 s long), which the index keeps each stretch by; a provisional
+   * window's carry none (it may be retracted); with copies 0 no window's do.
+   */
+  @Test
+  void hop_and_final_windows_carry_their_band_and_a_provisional_one_none() {
+    frames(0, 1, 2, 3, 4, 5, 6, 7, 8);
+    List<TestRecord<String, MomentRecord>> hop = out.readRecordsToList();
+    assertThat(hop).hasSize(2).allSatisfy(r -> {
+      assertThat(header(r, Topics.HEADER_BAND_FROM_MS)).isEqualTo(Long.toString(T0 + 5000 - 12_500));
+      assertThat(header(r, Topics.HEADER_BAND_UNTIL_MS)).isEqualTo(Long.toString(T0 + 5000 + 2_500));
+    });
+    tick(21); // provisional window ending at T0 + 9000
+    List<TestRecord<String, MomentRecord>> provisional = out.readRecordsToList();
+    assertThat(provisional).hasSize(2).allSatisfy(r -> {
+      assertThat(header(r, Topics.HEADER_BAND_FROM_MS)).isNull();
+      assertThat(header(r, Topics.HEADER_BAND_UNTIL_MS)).isNull();
+    });
+    frames(9); // the stream goes on: the provisional window is retracted
+    out.readRecordsToList();
+    mark("cam", T0 + 9000); // final window ending at T0 + 10000
+    List<TestRecord<String, MomentRecord>> fin = out.readRecordsToList();
+    assertThat(fin).hasSize(2).allSatisfy(r -> {
+      assertThat(header(r, Topics.HEADER_BAND_FROM_MS)).isEqualTo(Long.toString(T0 + 10_000 - 12_500));
+      assertThat(header(r, Topics.HEADER_BAND_UNTIL_MS)).isEqualTo(Long.toString(T0 + 10_000 + 2_500));
+    });
+    try (TopologyTestDriver d2 = newDriver(cfg.withCopies(0), new RecordingPredictor(), stateDir.resolve("b"))) {
+      TestInputTopic<String, byte[]> in2 = d2.createInputTopic(topics.features().name(),
+          new StringSerializer(), new ByteArraySerializer());
+      for (int i = 0; i <= 8; i++) {
+        frame(in2, i);
+      }
+      assertThat(d2.createOutputTopic(topics.moments().name(), new StringDeserializer(),
+          MomentRecord.serde().deserializer()).readRecordsToList()).hasSize(2)
+          .allSatisfy(r -> assertThat(header(r, Topics.HEADER_BAND_FROM_MS)).isNull());
+    }
+  }
+
   @Test
   void an_end_of_stream_mark_flushes_the_final_window_at_once_and_only_once() {
     frames(0, 1, 2, 3, 4, 5, 6, 7, 8);

@@ -38,9 +38,12 @@ public final class RestartChild implements AutoCloseable {
 
   RestartChild(String bootstrap, String prefix, Path stateDir, Path indexDir, Duration idleFlush) {
     Topics topics = new Topics(prefix);
+    // Every moment of every window (copies 0): the test counts the windows' moments in the index to
+    // know how far the pipeline got. How the index keeps each stretch from the windows nearest it
+    // under replays and a restart from the last commit is MomentIndexTest's.
     IndexerConfig cfg = new IndexerConfig(CONFIG_TEMPLATE.window(), CONFIG_TEMPLATE.hop(),
         idleFlush, CONFIG_TEMPLATE.lateness(), CONFIG_TEMPLATE.fps(), topics,
-        prefix + "-indexer");
+        prefix + "-indexer").withCopies(0);
     // A killed instance's group membership and open transaction must expire quickly in a test.
     Properties fast = new Properties();
     fast.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 6000);
