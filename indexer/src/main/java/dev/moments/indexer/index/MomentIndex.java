@@ -452,44 +452,60 @@ public final class MomentIndex implements AutoCloseable {
     return out;
   }
 
+  /**
+   * The hits of {@code top} at or above the minimum similarity, best first (similarity, then the
+   * model's score, then id), without those overlapping a better hit of their stream by more than
+   * the NMS IoU; stops once {@code r.k()} are kept. A candidate's stored fields are read only when
+   * its turn comes (with the others of exactly its similarity, which the tie order needs), so a
+   * query reads about k documents rather than every candidate.
+   */
   private List<MomentHit> suppress(IndexSearcher searcher, TopDocs top, float[] similarities, SearchRequest r)
       throws IOException {
     StoredFields stored = searcher.storedFields();
-    List<MomentHit> hits = new ArrayList<>(top.scoreDocs.length);
-    for (int i = 0; i < top.scoreDocs.length; i++) {
-      ScoreDoc sd = top.scoreDocs[i];
-      float similarity = similarities[i];
-      if (r.minScore() != null && similarity < r.minScore()) {
-        continue;
+    ScoreDoc[] sds = top.scoreDocs;
+    List<Integer> order = new ArrayList<>(sds.length);
+    for (int i = 0; i < sds.length; i++) {
+      if (r.minScore() == null || similarities[i] >= r.minScore()) {
+        order.add(i);
       }
-      Document d = stored.document(sd.doc);
-      hits.add(new MomentHit(
-          d.get(F_ID),
-          d.get(F_STREAM),
-          d.getField(F_START).numericValue().longValue(),
-          d.getField(F_END).numericValue().longValue(),
-          similarity,
-          d.getField(F_SCORE).numericValue().floatValue(),
-          d.get(F_MODEL)));
     }
-    hits.sort(Comparator.comparingDouble((MomentHit h) -> -h.similarity())
-        .thenComparingDouble(h -> -h.momentScore())
-        .thenComparing(MomentHit::momentId));
+    order.sort((x, y) -> Float.compare(similarities[y], similarities[x]));
     Map<String, List<MomentHit>> keptByStream = new HashMap<>();
     List<MomentHit> kept = new ArrayList<>();
-    for (MomentHit h : hits) {
-      List<MomentHit> same = keptByStream.computeIfAbsent(h.streamId(), s -> new ArrayList<>());
-      boolean overlaps = false;
-      for (MomentHit better : same) {
-        if (dev.moments.model.rank.Rankers.iouMs(h.startMs(), h.endMs(), better.startMs(), better.endMs()) > nmsIou) {
-          overlaps = true;
-          break;
+    for (int from = 0; from < order.size() && kept.size() < r.k(); ) {
+      int to = from + 1;
+      float similarity = similarities[order.get(from)];
+      while (to < order.size() && similarities[order.get(to)] == similarity) {
+        to++;
+      }
+      List<MomentHit> tied = new ArrayList<>(to - from);
+      for (int j = from; j < to; j++) {
+        Document d = stored.document(sds[order.get(j)].doc);
+        tied.add(new MomentHit(
+            d.get(F_ID),
+            d.get(F_STREAM),
+            d.getField(F_START).numericValue().longValue(),
+            d.getField(F_END).numericValue().longValue(),
+            similarity,
+            d.getField(F_SCORE).numericValue().floatValue(),
+            d.get(F_MODEL)));
+      }
+      tied.sort(Comparator.comparingDouble((MomentHit h) -> -h.momentScore()).thenComparing(MomentHit::momentId));
+      for (MomentHit h : tied) {
+        List<MomentHit> same = keptByStream.computeIfAbsent(h.streamId(), s -> new ArrayList<>());
+        boolean overlaps = false;
+        for (MomentHit better : same) {
+          if (dev.moments.model.rank.Rankers.iouMs(h.startMs(), h.endMs(), better.startMs(), better.endMs()) > nmsIou) {
+            overlaps = true;
+            break;
+          }
+        }
+        if (!overlaps) {
+          same.add(h);
+          kept.add(h);
         }
       }
-      if (!overlaps) {
-        same.add(h);
-        kept.add(h);
-      }
+      from = to;
     }
     return kept;
   }

@@ -63,6 +63,56 @@ class MomentIndexTest {
     }
   }
 
+  /**
+   * The search equals a brute-force ranking of every moment (the float query's cosine with the
+   * int8 vector, then the model's score, then id) followed by the per-stream NMS, cut at k: 300
+   * moments of 4 streams, many overlapping and many exactly tied (a few distinct vectors), with and
+   * without a minimum similarity. The search reads the stored fields of candidates only as their
+   * turn comes; this pins that it keeps the same hits in the same order.
+   */
+  @Test
+  void search_equals_a_brute_force_ranking_with_ties_and_nms() {
+    java.util.SplittableRandom r = new java.util.SplittableRandom(11);
+    float[][] vectors = new float[6][];
+    for (int v = 0; v < vectors.length; v++) {
+      vectors[v] = new float[] {(float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(), 1};
+    }
+    List<MomentRecord> all = new java.util.ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      long start = r.nextLong(60_000);
+      float[] v = vectors[r.nextInt(vectors.length)];
+      all.add(new MomentRecord("m" + i, "s" + r.nextInt(4), start, start + 1_000 + r.nextLong(10_000), v,
+          r.nextInt(3) / 2f, "w", "model-a"));
+    }
+    try (MomentIndex index = MomentIndex.open(dir)) {
+      all.forEach(index::upsert);
+      for (int t = 0; t < 20; t++) {
+        float[] q = {(float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(), 0.5f};
+        int k = 1 + r.nextInt(12);
+        Float min = t % 2 == 0 ? null : 0.2f;
+        List<MomentHit> expected = new java.util.ArrayList<>();
+        List<MomentRecord> ranked = new java.util.ArrayList<>(all);
+        java.util.Map<String, Float> sim = new java.util.HashMap<>();
+        ranked.forEach(m -> sim.put(m.momentId(), MomentVectors.similarity(q, MomentVectors.int8(m.embedding(), "e"))));
+        ranked.sort(java.util.Comparator.comparingDouble((MomentRecord m) -> -sim.get(m.momentId()))
+            .thenComparingDouble(m -> -m.score()).thenComparing(MomentRecord::momentId));
+        for (MomentRecord m : ranked) {
+          if (expected.size() == k || (min != null && sim.get(m.momentId()) < min)) {
+            continue;
+          }
+          boolean overlaps = expected.stream().anyMatch(h -> h.streamId().equals(m.streamId())
+              && dev.moments.model.rank.Rankers.iouMs(m.startMs(), m.endMs(), h.startMs(), h.endMs()) > 0.5);
+          if (!overlaps) {
+            expected.add(new MomentHit(m.momentId(), m.streamId(), m.startMs(), m.endMs(), sim.get(m.momentId()),
+                m.score(), m.modelId()));
+          }
+        }
+        assertThat(index.search(new SearchRequest(q, k, null, null, null, min))).as("query %d, k %d", t, k)
+            .isEqualTo(expected);
+      }
+    }
+  }
+
   @Test
   void filters_by_stream_time_overlap_and_minimum_similarity() {
     try (MomentIndex index = MomentIndex.open(dir)) {
