@@ -198,7 +198,7 @@ final class EvalCommand implements Runnable {
       return String.format(java.util.Locale.ROOT, "windows: the live indexer's, %.0f s ending every %.0f s after "
           + "each clip's first frame, lateness %.0f s, each stretch's moments from %s: replay --window-sec %.0f "
           + "--hop-sec %.0f --copies %d runs the same%s",
-          window, hop, lateness, copies == 0 ? "every window" : copies + " windows", window, hop, copies, nms);
+          window, hop, lateness, dev.moments.model.rank.CentredMoments.describe(copies), window, hop, copies, nms);
     }
     return String.format(java.util.Locale.ROOT, "windows: sliding, %.0f s every %.0f s from each clip's first frame "
         + "plus one aligned to its end; the live indexer (and replay's offline row) ends windows every hop after "

@@ -79,7 +79,7 @@ final class IndexCommand implements Callable<Integer> {
         System.out.println("indexing " + cfg.topics().features().name() + " -> "
             + cfg.topics().moments().name() + " with model " + laviti.modelId() + " from " + dir
             + " (window " + window + ", hop " + hop + ", each stretch kept from "
-            + (copies == 0 ? "every window" : copies + " windows") + "). Ctrl-C to stop.");
+            + dev.moments.model.rank.CentredMoments.describe(copies) + "). Ctrl-C to stop.");
         try (ServiceMetrics endpoint = metrics.startIfAsked("index", () -> scrape(service))) {
           lifetime.await();
         }

@@ -286,7 +286,7 @@ final class ReplayCommand implements Callable<Integer> {
       awaitIndexed(server, clips, manifest, ic, m.config().numQueries());
       err.printf(Locale.ROOT, "index: %d moments kept of %d consumed (each stretch from %s; %d centred before "
           + "their window's band not stored), %d bytes on disk with the frame evidence%n", server.index().size(),
-          server.materializer().consumed(), copies == 0 ? "every window" : copies + " windows",
+          server.materializer().consumed(), dev.moments.model.rank.CentredMoments.describe(copies),
           server.index().offCentre(), server.index().sizeOnDiskBytes());
 
       List<NlqPredictions.Result> live = ask(server.port(), token, gt, clips);

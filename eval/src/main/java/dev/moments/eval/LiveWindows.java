@@ -57,35 +57,34 @@ public final class LiveWindows {
     }
     long maxTs = ts[frames - 1];
     List<Timed> out = new ArrayList<>();
-    long lastEnd = Long.MIN_VALUE;
+    // covered: where the windows so far end (the first frame, 0, before any)
+    long covered = 0;
+    boolean any = false;
     for (long end = hop; end <= maxTs - late; end += hop) {
-      Window win = range(ts, end - w, end);
-      if (win != null) {
-        out.add(new Timed(win, end, lastEnd == Long.MIN_VALUE ? 0 : lastEnd));
-      }
-      lastEnd = end;
+      add(out, ts, w, end, covered);
+      covered = end;
+      any = true;
     }
     // The clip's end-of-stream mark: pending hop windows first while the final window would
     // leave frames since the last emitted window out (hop + lateness > W), then the final one.
     long finalEnd = maxTs + frameMs;
-    long covered = lastEnd == Long.MIN_VALUE ? 0 : lastEnd;
-    for (long end = lastEnd == Long.MIN_VALUE ? hop : lastEnd + hop; covered < finalEnd - w && end < finalEnd;
-        end += hop) {
-      Window win = range(ts, end - w, end);
-      if (win != null) {
-        out.add(new Timed(win, end, lastEnd == Long.MIN_VALUE ? 0 : lastEnd));
-      }
+    for (long end = any ? covered + hop : hop; covered < finalEnd - w && end < finalEnd; end += hop) {
+      add(out, ts, w, end, covered);
       covered = end;
-      lastEnd = end;
+      any = true;
     }
-    if (lastEnd == Long.MIN_VALUE || maxTs >= lastEnd) {
-      long end = finalEnd;
-      Window win = range(ts, end - w, end);
-      if (win != null) {
-        out.add(new Timed(win, end, lastEnd == Long.MIN_VALUE ? 0 : lastEnd));
-      }
+    if (!any || maxTs >= covered) {
+      add(out, ts, w, finalEnd, covered);
     }
     return out;
+  }
+
+  /** Adds the window ending at {@code end} when it holds a frame. */
+  private static void add(List<Timed> out, long[] ts, long w, long end, long covered) {
+    Window win = range(ts, end - w, end);
+    if (win != null) {
+      out.add(new Timed(win, end, covered));
+    }
   }
 
   /** The windows offline eval runs over the same clip ({@link WindowedMoments}). */

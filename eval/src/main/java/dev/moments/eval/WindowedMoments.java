@@ -80,14 +80,6 @@ public final class WindowedMoments {
     return starts;
   }
 
-  /** The frame ranges the model runs over, for a span of {@code frames} frames at {@code fps}. */
-  public List<LiveWindows.Window> windows(int frames, double fps) {
-    if (liveLatenessSec != null) {
-      return LiveWindows.live(frames, fps, windowSec, strideSec, liveLatenessSec);
-    }
-    return LiveWindows.offline(frames, fps, windowSec, strideSec);
-  }
-
   /**
    * The pooled moments of {@code span} (frames at {@code fps}). Sliding windows: times clamped to
    * the span. Live windows: times as the indexer makes them, whole milliseconds through the
@@ -103,7 +95,7 @@ public final class WindowedMoments {
     if (liveLatenessSec != null) {
       return runLive(span, fps);
     }
-    for (LiveWindows.Window w : windows(span.length, fps)) {
+    for (LiveWindows.Window w : LiveWindows.offline(span.length, fps, windowSec, strideSec)) {
       float[][] window = java.util.Arrays.copyOfRange(span, w.from(), w.to());
       double offset = w.from() / fps;
       for (PredictedMoment m : predictor.predict(window, fps)) {

@@ -539,7 +539,7 @@ public final class MomentIndex implements AutoCloseable {
    */
   public List<MomentHit> momentsOf(String streamId, Long fromMs, Long toMs, float[] query) {
     Objects.requireNonNull(streamId, "streamId");
-    normalized(query, "query vector"); // the checks only: the similarity takes the query as given
+    MomentVectors.unit(query, "query vector"); // the checks only: the similarity takes the query as given
     try {
       searchers.maybeRefresh();
       IndexSearcher searcher = searchers.acquire();
@@ -778,10 +778,6 @@ public final class MomentIndex implements AutoCloseable {
       }
     }
     return dim;
-  }
-
-  static float[] normalized(float[] v, String what) {
-    return MomentVectors.unit(v, what);
   }
 
   /** Moments not stored because they were centred before their window's band (this instance). */

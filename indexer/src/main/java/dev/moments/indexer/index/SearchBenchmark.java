@@ -58,7 +58,7 @@ public final class SearchBenchmark {
       for (int j = 0; j < v.length; j++) {
         v[j] = (float) r.nextGaussian();
       }
-      centres[c] = MomentIndex.normalized(v, "centre");
+      centres[c] = MomentVectors.unit(v, "centre");
     }
   }
 
@@ -72,7 +72,7 @@ public final class SearchBenchmark {
     for (int j = 0; j < v.length; j++) {
       v[j] = c[j] + (float) (scale * r.nextGaussian());
     }
-    return MomentIndex.normalized(v, "vector");
+    return MomentVectors.unit(v, "vector");
   }
 
   /** Builds the index in a fresh folder under {@link Params#dir()}, measures, deletes it. */
@@ -195,7 +195,7 @@ public final class SearchBenchmark {
     return sorted[Math.clamp(i, 0, sorted.length - 1)];
   }
 
-  private static void deleteTree(Path dir) {
+  static void deleteTree(Path dir) {
     try (Stream<Path> s = Files.walk(dir)) {
       for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(f);

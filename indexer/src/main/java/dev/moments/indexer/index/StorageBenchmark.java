@@ -6,10 +6,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.stream.Stream;
 
 /**
  * Bytes per camera-hour in the moment index (docs/scale.md "Bytes per camera-hour"): one camera's
@@ -123,13 +121,7 @@ public final class StorageBenchmark {
     try (MomentIndex index = MomentIndex.open(d)) {
       return body.apply(index);
     } finally {
-      try (Stream<Path> s = Files.walk(d)) {
-        for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(f);
-        }
-      } catch (IOException ignored) {
-        // a temporary directory left behind is not worth failing the benchmark for
-      }
+      SearchBenchmark.deleteTree(d);
     }
   }
 }

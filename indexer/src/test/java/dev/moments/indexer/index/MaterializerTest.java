@@ -29,10 +29,14 @@ class MaterializerTest {
     return new MomentRecord(id, stream, start, start + 1000, v, 0.5f, stream + "/w", "m");
   }
 
-  private static void send(String bootstrap, Topics topics, List<byte[]> values) {
+  private static KafkaProducer<String, byte[]> producer(String bootstrap) {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    try (var producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+    return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  private static void send(String bootstrap, Topics topics, List<byte[]> values) {
+    try (var producer = producer(bootstrap)) {
       for (byte[] v : values) {
         producer.send(new ProducerRecord<>(topics.moments().name(), "s", v));
       }
@@ -94,9 +98,7 @@ class MaterializerTest {
     MomentRecord b0 = new MomentRecord("s/2/0", "s", 0, 1000, new float[] {1, 1}, 0.5f, "s/2", "m");
     MomentRecord a0Again =
         new MomentRecord("s/1/0", "s", 5000, 8000, new float[] {1, 0}, 0.7f, "s/1", "m");
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    try (var producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+    try (var producer = producer(bootstrap)) {
       String t = topics.moments().name();
       producer.send(new ProducerRecord<>(t, "s", a0.toBytes()));
       producer.send(new ProducerRecord<>(t, "s", a1.toBytes()));
@@ -152,9 +154,7 @@ class MaterializerTest {
     MomentRecord w1b = new MomentRecord("s/1/1", "s", 20_000, 24_000, new float[] {0, 1}, 0.5f, "s/1", "m");
     MomentRecord w2a = new MomentRecord("s/2/0", "s", 0, 4_000, new float[] {1, 1}, 0.5f, "s/2", "m");
     MomentRecord w2b = new MomentRecord("s/2/1", "s", 21_000, 25_000, new float[] {1, -1}, 0.5f, "s/2", "m");
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    try (var producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+    try (var producer = producer(bootstrap)) {
       String t = topics.moments().name();
       producer.send(banded(t, w1a, "0", "10000"));      // centred at 1 s: in its band
       producer.send(banded(t, w1b, "0", "10000"));      // centred at 22 s: past its band, kept for now

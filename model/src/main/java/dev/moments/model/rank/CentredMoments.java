@@ -83,6 +83,11 @@ public final class CentredMoments {
     return new Band(Math.min(from, coveredUntilMs), from + width);
   }
 
+  /** From how many windows each stretch is kept, in words: "3 windows", or "every window" for 0. */
+  public static String describe(int copies) {
+    return copies == 0 ? "every window" : copies + (copies == 1 ? " window" : " windows");
+  }
+
   /** Twice a moment's centre, exact: {@code startMs + endMs}. */
   public static long mid2(long startMs, long endMs) {
     return startMs + endMs;

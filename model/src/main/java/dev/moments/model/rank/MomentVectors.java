@@ -55,28 +55,6 @@ public final class MomentVectors {
     return out;
   }
 
-  /** The unit vector an int8 moment vector reads back as: {@code v / |v|}, in float. */
-  public static float[] unit(byte[] v) {
-    double s = 0;
-    for (byte x : v) {
-      s += x * x;
-    }
-    float[] out = new float[v.length];
-    if (s == 0) {
-      return out;
-    }
-    double inv = 1 / Math.sqrt(s);
-    for (int i = 0; i < v.length; i++) {
-      out[i] = (float) (v[i] * inv);
-    }
-    return out;
-  }
-
-  /** What an embedding reads back as from the index: {@link #unit(byte[])} of its {@link #int8}. */
-  public static float[] readBack(float[] embedding, String what) {
-    return unit(int8(embedding, what));
-  }
-
   /**
    * The similarity of a moment with a query as the index reports it: the exact cosine of the float
    * {@code query} with the int8 vector {@code v}, accumulated in double, rounded to float. 0 for a

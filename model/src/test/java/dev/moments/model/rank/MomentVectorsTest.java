@@ -21,12 +21,13 @@ class MomentVectorsTest {
 
   @Test
   void the_read_back_is_the_unit_vector_of_the_int8_values() {
-    float[] back = MomentVectors.readBack(new float[] {3, 4, 0}, "e");
+    // what the index reads back, seen through the axes: the int8 values over their norm
+    byte[] v = MomentVectors.int8(new float[] {3, 4, 0}, "e");
     double n = Math.hypot(95, 127);
-    assertThat(back[0]).isCloseTo((float) (95 / n), within(1e-7f));
-    assertThat(back[1]).isCloseTo((float) (127 / n), within(1e-7f));
-    assertThat(back[2]).isZero();
-    assertThat(MomentVectors.unit(new byte[] {0, 0})).containsExactly(0f, 0f);
+    assertThat(MomentVectors.similarity(new float[] {1, 0, 0}, v)).isCloseTo((float) (95 / n), within(1e-7f));
+    assertThat(MomentVectors.similarity(new float[] {0, 1, 0}, v)).isCloseTo((float) (127 / n), within(1e-7f));
+    assertThat(MomentVectors.similarity(new float[] {0, 0, 1}, v)).isZero();
+    assertThat(MomentVectors.similarity(new float[] {1, 1}, new byte[] {0, 0})).isZero();
   }
 
   @Test
